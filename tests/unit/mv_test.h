@@ -1,0 +1,36 @@
+/* mv_test.h - the tiny assertion kit the C unit tests share. */
+#ifndef MV_TEST_H
+#define MV_TEST_H
+#include <stdio.h>
+#include <string.h>
+
+static int mv_test_failures;
+static int mv_test_checks;
+
+#define CHECK(cond)                                                        \
+  do {                                                                     \
+    mv_test_checks++;                                                      \
+    if (!(cond)) {                                                         \
+      mv_test_failures++;                                                  \
+      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__,     \
+              #cond);                                                      \
+    }                                                                      \
+  } while (0)
+
+#define CHECK_STR(got, want)                                               \
+  do {                                                                     \
+    const char *g_ = (got), *w_ = (want);                                  \
+    mv_test_checks++;                                                      \
+    if (!g_ || strcmp(g_, w_) != 0) {                                      \
+      mv_test_failures++;                                                  \
+      fprintf(stderr, "%s:%d: got \"%s\", want \"%s\"\n", __FILE__,        \
+              __LINE__, g_ ? g_ : "(null)", w_);                           \
+    }                                                                      \
+  } while (0)
+
+#define TEST_MAIN_END()                                                    \
+  do {                                                                     \
+    printf("%d checks, %d failed\n", mv_test_checks, mv_test_failures);    \
+    return mv_test_failures ? 1 : 0;                                       \
+  } while (0)
+#endif

@@ -26,6 +26,10 @@ int mv_date_shift(const char *vr, const char *in, size_t len, long days,
 int mv_date_year(const char *vr, const char *in, size_t len, char *out,
                  size_t outlen);
 
+/* 1 when every value of `in` (VR "DA" or "DT", same syntax as above,
+ * including ranges and old spellings) parses, else 0. Empty input is valid. */
+int mv_date_valid(const char *vr, const char *in, size_t len);
+
 /* Parse an AS value into years (fractional for D/W/M). Returns 0 or -1. */
 int mv_age_years(const char *in, size_t len, double *years);
 

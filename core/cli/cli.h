@@ -1,0 +1,26 @@
+/* cli.h - shared pieces of the medveil subcommands. */
+#ifndef MV_CLI_H
+#define MV_CLI_H
+
+#include "mv_paths.h"
+#include "mv_policy.h"
+#include "mv_registry.h"
+
+/* Exit codes of the CLI contract. */
+enum { MV_EXIT_OK = 0, MV_EXIT_REJECTED = 1, MV_EXIT_CONFIG = 2 };
+
+/* Find data directories and load every plugin. On failure prints the
+ * reason and returns NULL. */
+mv_registry *mv_cli_load_plugins(mv_paths *paths);
+/* A policy environment for loading rule files. */
+void mv_cli_policy_env(const mv_paths *paths, const mv_registry *r,
+                       mv_policy_env *env);
+/* Print "medveil: message" to stderr. */
+void mv_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+int mv_cmd_run(int argc, char **argv);
+int mv_cmd_keygen(int argc, char **argv);
+int mv_cmd_rules(int argc, char **argv);
+int mv_cmd_inspect(int argc, char **argv);
+
+#endif

@@ -1,0 +1,49 @@
+/* cli_common.c - set-up shared by the subcommands. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "cli.h"
+
+void mv_cli_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("medveil: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+
+mv_registry *mv_cli_load_plugins(mv_paths *paths) {
+  char err[4096];
+  if (mv_paths_find(paths, err, sizeof err) != 0) {
+    mv_cli_error("%s", err);
+    return NULL;
+  }
+  mv_registry *r = mv_registry_new();
+  if (!r) {
+    mv_cli_error("out of memory");
+    return NULL;
+  }
+  int loaded = 0;
+  if (mv_registry_load_dir(r, paths->plugins, &loaded, err, sizeof err) !=
+      0) {
+    mv_cli_error("%s", err);
+    mv_registry_free(r);
+    return NULL;
+  }
+  if (loaded == 0) {
+    mv_cli_error("no plugins found in %s", paths->plugins);
+    mv_registry_free(r);
+    return NULL;
+  }
+  return r;
+}
+
+void mv_cli_policy_env(const mv_paths *paths, const mv_registry *r,
+                       mv_policy_env *env) {
+  env->scripts_dir = paths->scripts;
+  env->rules_dir = paths->rules;
+  env->registry = r;
+  env->limits.max_bytes = 0;
+  env->limits.max_instructions = 0;
+}

@@ -1,0 +1,39 @@
+/* mv_deid.h - de-identify one open document with a compiled policy.
+ *
+ * Two walks over the attributes: the first gathers what the object says
+ * about its patient (identifying values for the free-text scrubber, the
+ * value that keys the date offset, modality and pixel facts), the second
+ * applies the actions. Then after() runs, and the object is marked
+ * (PatientIdentityRemoved, DeidentificationMethod and its code sequence,
+ * LongitudinalTemporalInformationModified). */
+#ifndef MV_DEID_H
+#define MV_DEID_H
+
+#include <stddef.h>
+
+#include "mv_keys.h"
+#include "mv_policy.h"
+#include "mv_registry.h"
+#include "mv_scrub.h"
+
+/* One per worker thread. */
+typedef struct mv_engine mv_engine;
+
+mv_engine *mv_engine_new(const mv_key *key, mv_policy *policy);
+void mv_engine_free(mv_engine *e);
+
+typedef struct mv_outcome {
+  int rc;            /* MV_OK, or why the object is rejected */
+  char reason[512];  /* for the report; never attribute values */
+  /* Output naming, all derived (never input names): */
+  char patient[64];  /* keyed pseudonym of the original PatientID */
+  char study[72], series[72], sop[72]; /* UIDs after de-identification */
+  unsigned long actions[MV_ACT__COUNT]; /* elements per action */
+  unsigned long scrubbed;  /* replacements made inside free text */
+} mv_outcome;
+
+/* De-identify `doc` (opened by the format plugin `fmt`) in place. */
+void mv_deid_document(mv_engine *e, const mv_loaded *fmt, mv_doc *doc,
+                      mv_outcome *out);
+
+#endif

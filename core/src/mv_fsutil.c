@@ -1,0 +1,120 @@
+/* mv_fsutil.c - directories, no-replace renames and path arithmetic. */
+#include "mv_fsutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int mv_mkdirs(const char *path) {
+  char buf[PATH_MAX];
+  if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  for (char *p = buf + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = 0;
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST) return -1;
+    *p = '/';
+  }
+  if (mkdir(buf, 0755) != 0 && errno != EEXIST) return -1;
+  return 0;
+}
+
+static int same_bytes(const char *a, const char *b) {
+  FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+  int same = fa && fb;
+  char ba[65536], bb[65536];
+  while (same) {
+    size_t na = fread(ba, 1, sizeof ba, fa), nb = fread(bb, 1, sizeof bb, fb);
+    if (na != nb || memcmp(ba, bb, na) != 0) same = 0;
+    if (na == 0) break;
+  }
+  if (fa) fclose(fa);
+  if (fb) fclose(fb);
+  return same;
+}
+
+int mv_place_file(const char *tmp, const char *dst) {
+  /* renameat2(RENAME_NOREPLACE): two inputs that map to one output must
+   * not silently overwrite each other. */
+  if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dst, RENAME_NOREPLACE) == 0) return 0;
+  int err = errno;
+  if (err == EEXIST) {
+    int r = same_bytes(tmp, dst) ? 1 : 2;
+    unlink(tmp);
+    return r;
+  }
+  if (err == EINVAL || err == ENOSYS) {
+    /* File systems without RENAME_NOREPLACE: link() is no-replace too. */
+    if (link(tmp, dst) == 0) {
+      unlink(tmp);
+      return 0;
+    }
+    if (errno == EEXIST) {
+      int r = same_bytes(tmp, dst) ? 1 : 2;
+      unlink(tmp);
+      return r;
+    }
+  }
+  unlink(tmp);
+  errno = err;
+  return -1;
+}
+
+int mv_abspath(const char *path, char *out, size_t n) {
+  char work[PATH_MAX], rest[PATH_MAX] = "";
+  if (path[0] == '/') {
+    snprintf(work, sizeof work, "%s", path);
+  } else {
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd)) return -1;
+    snprintf(work, sizeof work, "%s/%s", cwd, path);
+  }
+  /* Resolve the longest existing prefix, keep the rest as written. */
+  for (;;) {
+    char resolved[PATH_MAX];
+    if (realpath(work, resolved)) {
+      snprintf(out, n, "%s%s%s", resolved, rest[0] ? "/" : "", rest);
+      break;
+    }
+    char *slash = strrchr(work, '/');
+    if (!slash || slash == work) {
+      snprintf(out, n, "%s%s%s", work, rest[0] ? "/" : "", rest);
+      break;
+    }
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s%s%s", slash + 1, rest[0] ? "/" : "", rest);
+    snprintf(rest, sizeof rest, "%s", tmp);
+    *slash = 0;
+  }
+  /* Drop "." and ".." components of the unresolved tail. */
+  char norm[PATH_MAX] = "";
+  size_t len = 0;
+  char copy[PATH_MAX];
+  snprintf(copy, sizeof copy, "%s", out);
+  for (char *save, *tok = strtok_r(copy, "/", &save); tok;
+       tok = strtok_r(NULL, "/", &save)) {
+    if (strcmp(tok, ".") == 0 || !*tok) continue;
+    if (strcmp(tok, "..") == 0) {
+      char *slash = strrchr(norm, '/');
+      if (slash) *slash = 0;
+      len = strlen(norm);
+      continue;
+    }
+    len += (size_t)snprintf(norm + len, sizeof norm - len, "/%s", tok);
+  }
+  snprintf(out, n, "%s", norm[0] ? norm : "/");
+  return 0;
+}
+
+int mv_path_within(const char *inner, const char *outer) {
+  size_t n = strlen(outer);
+  if (n == 1 && outer[0] == '/') return 1;
+  return strncmp(inner, outer, n) == 0 && (inner[n] == 0 || inner[n] == '/');
+}

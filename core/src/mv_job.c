@@ -1,0 +1,400 @@
+/* mv_job.c - the batch runner: walker, bounded queue, workers. */
+#include "mv_job.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mv_deid.h"
+#include "mv_fsutil.h"
+#include "mv_log.h"
+
+#define QUEUE_SLOTS 256
+#define HEAD_BYTES 512
+
+typedef struct job {
+  const mv_job_config *cfg;
+  mv_summary *sum;
+  pthread_mutex_t lock;
+  pthread_cond_t not_empty, not_full;
+  char *slots[QUEUE_SLOTS];
+  size_t head, count;
+  int closed;
+  char tmp_dir[4096];
+  double started, last_progress;
+} job;
+
+static double now_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Queue.                                                                  */
+
+static void queue_push(job *j, char *path) {
+  pthread_mutex_lock(&j->lock);
+  while (j->count == QUEUE_SLOTS) pthread_cond_wait(&j->not_full, &j->lock);
+  j->slots[(j->head + j->count) % QUEUE_SLOTS] = path;
+  j->count++;
+  pthread_cond_signal(&j->not_empty);
+  pthread_mutex_unlock(&j->lock);
+}
+
+static char *queue_pop(job *j) {
+  pthread_mutex_lock(&j->lock);
+  while (j->count == 0 && !j->closed)
+    pthread_cond_wait(&j->not_empty, &j->lock);
+  char *path = NULL;
+  if (j->count) {
+    path = j->slots[j->head];
+    j->head = (j->head + 1) % QUEUE_SLOTS;
+    j->count--;
+    pthread_cond_signal(&j->not_full);
+  }
+  pthread_mutex_unlock(&j->lock);
+  return path;
+}
+
+static void queue_close(job *j) {
+  pthread_mutex_lock(&j->lock);
+  j->closed = 1;
+  pthread_cond_broadcast(&j->not_empty);
+  pthread_mutex_unlock(&j->lock);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Reporting (serialised).                                                 */
+
+static void progress_line(job *j, int final) {
+  mv_summary *s = j->sum;
+  double t = now_seconds();
+  if (!final && t - j->last_progress < 0.25) return;
+  j->last_progress = t;
+  double rate = s->total / (t - j->started > 1e-3 ? t - j->started : 1e-3);
+  fprintf(stderr, "\rmedveil: %lu files, %lu ok, %lu rejected, %.0f files/s%s",
+          s->total, s->ok, s->rejected + s->review, rate, final ? "\n" : "");
+  fflush(stderr);
+}
+
+static void finish(job *j, const mv_report_row *row, const mv_outcome *o) {
+  pthread_mutex_lock(&j->lock);
+  mv_report_add(j->cfg->report, row);
+  mv_summary *s = j->sum;
+  s->total++;
+  s->bytes_in += row->bytes_in;
+  if (strcmp(row->status, "ok") == 0) {
+    s->ok++;
+    s->bytes_out += row->bytes_out;
+  } else if (strcmp(row->status, "review") == 0) {
+    s->review++;
+  } else {
+    s->rejected++;
+  }
+  if (o) {
+    for (int k = 0; k < MV_ACT__COUNT; k++) s->actions[k] += o->actions[k];
+    s->scrubbed += o->scrubbed;
+  }
+  if (j->cfg->progress) progress_line(j, 0);
+  pthread_mutex_unlock(&j->lock);
+}
+
+/* ---------------------------------------------------------------------- */
+/* One input.                                                              */
+
+typedef struct worker {
+  job *j;
+  int index;
+  unsigned long seq;
+  mv_policy *policy;
+  mv_engine *engine;
+} worker;
+
+static void reject(job *j, const char *input, const char *format,
+                   unsigned long long bytes_in, const char *reason,
+                   const mv_outcome *o) {
+  mv_report_row row = {.input = input, .status = "rejected",
+                       .reason = reason, .format = format,
+                       .bytes_in = bytes_in};
+  finish(j, &row, o);
+}
+
+static int read_head(const char *path, uint8_t *head, size_t *n) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t got = read(fd, head, HEAD_BYTES);
+  close(fd);
+  if (got < 0) return -1;
+  *n = (size_t)got;
+  return 0;
+}
+
+static void process(worker *w, const char *path) {
+  job *j = w->j;
+  const mv_job_config *cfg = j->cfg;
+  char reason[1024];
+  struct stat st;
+  if (stat(path, &st) != 0) {
+    snprintf(reason, sizeof reason, "cannot read: %s", strerror(errno));
+    reject(j, path, NULL, 0, reason, NULL);
+    return;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    reject(j, path, NULL, 0, "not a regular file", NULL);
+    return;
+  }
+  unsigned long long bytes_in = (unsigned long long)st.st_size;
+  uint8_t head[HEAD_BYTES];
+  size_t n = 0;
+  if (read_head(path, head, &n) != 0) {
+    snprintf(reason, sizeof reason, "cannot read: %s", strerror(errno));
+    reject(j, path, NULL, bytes_in, reason, NULL);
+    return;
+  }
+  if (n == 0) {
+    reject(j, path, NULL, bytes_in, "empty file", NULL);
+    return;
+  }
+  const mv_loaded *fmt = mv_registry_probe(cfg->registry, head, n);
+  if (!fmt) {
+    reject(j, path, NULL, bytes_in,
+           "not a recognised format (no plugin claims its content)", NULL);
+    return;
+  }
+  const mv_format_ops *ops = fmt->desc->format;
+  const char *fname = fmt->desc->name;
+  mv_doc *doc = NULL;
+  char why[512] = "";
+  int rc = ops->open(fmt->state, path, &doc, why, sizeof why);
+  if (rc != MV_OK || !doc) {
+    snprintf(reason, sizeof reason, "cannot parse: %s",
+             why[0] ? why : mv_strerror(rc));
+    reject(j, path, fname, bytes_in, reason, NULL);
+    return;
+  }
+  mv_outcome o;
+  mv_deid_document(w->engine, fmt, doc, &o);
+  if (o.rc != MV_OK) {
+    ops->close(doc);
+    reject(j, path, fname, bytes_in, o.reason, &o);
+    return;
+  }
+  /* Names come from derived values only: input names carry PHI. */
+  char fallback[40];
+  if (!o.sop[0]) {
+    char h[33];
+    mv_derive_hash(cfg->key, path, strlen(path), 32, h);
+    snprintf(fallback, sizeof fallback, "x%s", h);
+  }
+  char rel[512], dir[4800], dst[5400], tmp[4400];
+  snprintf(rel, sizeof rel, "%s/%s/%s", o.patient,
+           o.study[0] ? o.study : "no-study",
+           o.series[0] ? o.series : "no-series");
+  snprintf(dir, sizeof dir, "%s/%s", cfg->out_dir, rel);
+  snprintf(rel + strlen(rel), sizeof rel - strlen(rel), "/%s.%s",
+           o.sop[0] ? o.sop : fallback,
+           ops->extension ? ops->extension : "out");
+  snprintf(dst, sizeof dst, "%s/%s", cfg->out_dir, rel);
+  snprintf(tmp, sizeof tmp, "%s/w%d-%lu.part", j->tmp_dir, w->index, w->seq++);
+  why[0] = 0;
+  rc = ops->write(doc, tmp, why, sizeof why);
+  ops->close(doc);
+  if (rc != MV_OK) {
+    unlink(tmp);
+    snprintf(reason, sizeof reason, "cannot write output: %s",
+             why[0] ? why : mv_strerror(rc));
+    reject(j, path, fname, bytes_in, reason, &o);
+    return;
+  }
+  if (mv_mkdirs(dir) != 0) {
+    unlink(tmp);
+    snprintf(reason, sizeof reason, "cannot create output folder: %s",
+             strerror(errno));
+    reject(j, path, fname, bytes_in, reason, &o);
+    return;
+  }
+  int placed = mv_place_file(tmp, dst);
+  if (placed == 2) {
+    reject(j, path, fname, bytes_in,
+           "another input already produced this output (same SOP Instance "
+           "UID) with different content",
+           &o);
+    return;
+  }
+  if (placed < 0) {
+    snprintf(reason, sizeof reason, "cannot place output: %s",
+             strerror(errno));
+    reject(j, path, fname, bytes_in, reason, &o);
+    return;
+  }
+  unsigned long long bytes_out = 0;
+  if (stat(dst, &st) == 0) bytes_out = (unsigned long long)st.st_size;
+  mv_report_row row = {.input = path, .status = "ok", .output = rel,
+                       .format = fname, .bytes_in = bytes_in,
+                       .bytes_out = bytes_out};
+  finish(j, &row, &o);
+}
+
+static void *worker_main(void *arg) {
+  worker *w = arg;
+  job *j = w->j;
+  for (char *path; (path = queue_pop(j));) {
+    if (w->engine) {
+      process(w, path);
+    } else {
+      reject(j, path, NULL, 0, "worker could not load the policy", NULL);
+    }
+    free(path);
+  }
+  return NULL;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Walking the inputs.                                                     */
+
+static int name_cmp(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void walk(job *j, const char *path, int depth) {
+  struct stat st;
+  if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (depth > 64) {
+      reject(j, path, NULL, 0, "folder nesting deeper than 64 levels", NULL);
+      return;
+    }
+    DIR *d = opendir(path);
+    if (!d) {
+      reject(j, path, NULL, 0, "cannot open folder", NULL);
+      return;
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+      if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+      if (n == cap) {
+        cap = cap ? cap * 2 : 64;
+        char **grown = realloc(names, cap * sizeof *names);
+        if (!grown) break;
+        names = grown;
+      }
+      names[n++] = strdup(e->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof *names, name_cmp);
+    size_t plen = strlen(path);
+    int slash = plen && path[plen - 1] == '/';
+    for (size_t i = 0; i < n; i++) {
+      size_t len = plen + strlen(names[i]) + 2;
+      char *child = malloc(len);
+      if (child) {
+        snprintf(child, len, "%s%s%s", path, slash ? "" : "/", names[i]);
+        struct stat cs;
+        /* Symlinked folders are not followed: they can loop. */
+        if (lstat(child, &cs) == 0 && S_ISLNK(cs.st_mode) &&
+            stat(child, &cs) == 0 && S_ISDIR(cs.st_mode))
+          reject(j, child, NULL, 0, "symbolic link to a folder (not followed)",
+                 NULL);
+        else
+          walk(j, child, depth + 1);
+        free(child);
+      }
+      free(names[i]);
+    }
+    free(names);
+    return;
+  }
+  char *copy = strdup(path);
+  if (copy) queue_push(j, copy);
+}
+
+/* Leftovers of a crashed run are partial files: never keep them. */
+static void clear_tmp_dir(const char *dir) {
+  DIR *d = opendir(dir);
+  if (!d) return;
+  for (struct dirent *e; (e = readdir(d));) {
+    if (e->d_name[0] == '.') continue;
+    char p[8192];
+    snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+    unlink(p);
+  }
+  closedir(d);
+}
+
+int mv_job_run(const mv_job_config *cfg, mv_summary *sum, char *err,
+               size_t errlen) {
+  job j;
+  memset(&j, 0, sizeof j);
+  j.cfg = cfg;
+  j.sum = sum;
+  pthread_mutex_init(&j.lock, NULL);
+  pthread_cond_init(&j.not_empty, NULL);
+  pthread_cond_init(&j.not_full, NULL);
+  j.started = now_seconds();
+  snprintf(j.tmp_dir, sizeof j.tmp_dir, "%s/.medveil-tmp", cfg->out_dir);
+  if (mv_mkdirs(j.tmp_dir) != 0) {
+    snprintf(err, errlen, "%s: cannot create: %s", j.tmp_dir, strerror(errno));
+    return MV_EIO;
+  }
+  clear_tmp_dir(j.tmp_dir);
+  int n = cfg->jobs < 1 ? 1 : cfg->jobs;
+  worker *workers = calloc((size_t)n, sizeof *workers);
+  pthread_t *threads = calloc((size_t)n, sizeof *threads);
+  if (!workers || !threads) {
+    free(workers);
+    free(threads);
+    snprintf(err, errlen, "out of memory");
+    return MV_ENOMEM;
+  }
+  for (int i = 0; i < n; i++) {
+    workers[i].j = &j;
+    workers[i].index = i;
+    char why[1024];
+    if (mv_policy_load(cfg->env, cfg->rules, &workers[i].policy, why,
+                       sizeof why) == MV_OK)
+      workers[i].engine = mv_engine_new(cfg->key, workers[i].policy);
+    if (!workers[i].engine)
+      mv_log(MV_LOG_ERROR, "job", "worker %d could not load the policy", i);
+  }
+  int started = 0;
+  for (int i = 0; i < n; i++)
+    if (pthread_create(&threads[i], NULL, worker_main, &workers[i]) == 0)
+      started++;
+    else
+      break;
+  if (started == 0) {
+    snprintf(err, errlen, "cannot start worker threads");
+    for (int i = 0; i < n; i++) {
+      mv_engine_free(workers[i].engine);
+      mv_policy_free(workers[i].policy);
+    }
+    free(workers);
+    free(threads);
+    return MV_ENOMEM;
+  }
+  for (int i = 0; i < cfg->ninputs; i++) walk(&j, cfg->inputs[i], 0);
+  queue_close(&j);
+  for (int i = 0; i < started; i++) pthread_join(threads[i], NULL);
+  for (int i = 0; i < n; i++) {
+    mv_engine_free(workers[i].engine);
+    mv_policy_free(workers[i].policy);
+  }
+  free(workers);
+  free(threads);
+  rmdir(j.tmp_dir);
+  sum->jobs = n;
+  sum->seconds = now_seconds() - j.started;
+  if (cfg->progress) progress_line(&j, 1);
+  pthread_mutex_destroy(&j.lock);
+  pthread_cond_destroy(&j.not_empty);
+  pthread_cond_destroy(&j.not_full);
+  return MV_OK;
+}

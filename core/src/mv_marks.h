@@ -1,0 +1,21 @@
+/* mv_marks.h - what a de-identified object says about itself (PS3.15 E.1.1):
+ * PatientIdentityRemoved, DeidentificationMethod, the CID 7050 codes of the
+ * options applied, and LongitudinalTemporalInformationModified. */
+#ifndef MV_MARKS_H
+#define MV_MARKS_H
+
+#include "medveil/plugin.h"
+#include "mv_policy.h"
+
+/* Options whose code is claimed only when the work is done: pixel cleaning
+ * and visual features are not performed by this version, and no private
+ * element is retained as safe. */
+#define MV_OPT_UNCLAIMED                                               \
+  (MV_OPT_CLEAN_PIXEL_DATA | MV_OPT_CLEAN_VISUAL_FEATURES |            \
+   MV_OPT_RETAIN_SAFE_PRIVATE)
+
+/* `actions` counts elements per action kind in this object. */
+int mv_marks_apply(const mv_policy *p, const mv_format_ops *ops, mv_doc *doc,
+                   const unsigned long *actions);
+
+#endif

@@ -1,0 +1,22 @@
+/* mv_paths.h - where medveil finds its plugins, rules and scripts.
+ *
+ * Searched in order: the environment (MEDVEIL_PLUGIN_DIR, MEDVEIL_DATA_DIR),
+ * the install prefix relative to the executable (../lib/medveil/plugins,
+ * ../share/medveil), then the build tree (plugins/ beside the executable and
+ * the source tree the build came from). */
+#ifndef MV_PATHS_H
+#define MV_PATHS_H
+
+#include <stddef.h>
+
+typedef struct mv_paths {
+  char plugins[4096]; /* directory of *.so */
+  char rules[4096];   /* bundled profiles */
+  char scripts[4096]; /* the Lua library */
+  char models[4096];
+} mv_paths;
+
+/* Fill `p`; returns 0, or -1 with a reason when a directory is missing. */
+int mv_paths_find(mv_paths *p, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,45 @@
+/* mv_registry.h - loading plugins (shared objects) and finding them again.
+ *
+ * The loader refuses, with a reason: files others can write (or in a
+ * directory others can write), objects without the entry symbol, an ABI
+ * mismatch, a descriptor smaller than ABI 1 defines, a duplicate name, a
+ * format plugin without format operations, and a failing init. */
+#ifndef MV_REGISTRY_H
+#define MV_REGISTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "medveil/plugin.h"
+
+typedef struct mv_loaded {
+  const mv_plugin *desc;
+  void *state; /* from init */
+  void *dl;    /* dlopen handle */
+  char *path;
+} mv_loaded;
+
+typedef struct mv_registry mv_registry;
+
+mv_registry *mv_registry_new(void);
+/* Unloads every plugin (fini, then dlclose). */
+void mv_registry_free(mv_registry *r);
+/* Load one plugin file. */
+int mv_registry_load(mv_registry *r, const char *path, const char *config,
+                     char *err, size_t errlen);
+/* Load every *.so in dir, in name order. A plugin that fails is reported
+ * (all reasons joined in err) and the others still load; returns MV_OK only
+ * when all loaded. *loaded receives the number that did. */
+int mv_registry_load_dir(mv_registry *r, const char *dir, int *loaded,
+                         char *err, size_t errlen);
+size_t mv_registry_count(const mv_registry *r);
+const mv_loaded *mv_registry_at(const mv_registry *r, size_t i);
+const mv_loaded *mv_registry_find(const mv_registry *r, const char *name);
+/* The format plugin with the highest probe score for these first bytes, or
+ * NULL when none claims them. */
+const mv_loaded *mv_registry_probe(const mv_registry *r, const uint8_t *head,
+                                   size_t n);
+/* The host services given to plugins. */
+const mv_host *mv_registry_host(void);
+
+#endif

@@ -1,0 +1,96 @@
+/* mv_report.c - streaming JSON run report. */
+#include "mv_report.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mv_json.h"
+
+struct mv_report {
+  FILE *f;
+  char *path, *tmp;
+  unsigned long rows;
+};
+
+mv_report *mv_report_open(const char *path, char *err, size_t errlen) {
+  mv_report *r = calloc(1, sizeof *r);
+  if (!r) return NULL;
+  r->path = strdup(path);
+  size_t n = strlen(path) + 32;
+  r->tmp = malloc(n);
+  if (!r->path || !r->tmp) {
+    mv_report_abort(r);
+    return NULL;
+  }
+  snprintf(r->tmp, n, "%s.tmp-%ld", path, (long)getpid());
+  r->f = fopen(r->tmp, "w");
+  if (!r->f) {
+    snprintf(err, errlen, "%s: cannot write report: %s", path,
+             strerror(errno));
+    mv_report_abort(r);
+    return NULL;
+  }
+  fputs("{\"files\": [", r->f);
+  return r;
+}
+
+static void field(FILE *f, const char *name, const char *value) {
+  if (!value) return;
+  fprintf(f, ", \"%s\": ", name);
+  mv_json_string(f, value);
+}
+
+void mv_report_add(mv_report *r, const mv_report_row *row) {
+  FILE *f = r->f;
+  fputs(r->rows++ ? ",\n  {" : "\n  {", f);
+  fputs("\"input\": ", f);
+  mv_json_string(f, row->input);
+  field(f, "status", row->status);
+  field(f, "output", row->output);
+  field(f, "reason", row->reason);
+  field(f, "format", row->format);
+  fprintf(f, ", \"bytes_in\": %llu", row->bytes_in);
+  if (row->output) fprintf(f, ", \"bytes_out\": %llu", row->bytes_out);
+  fputc('}', f);
+}
+
+int mv_report_close(mv_report *r, const mv_summary *s) {
+  FILE *f = r->f;
+  fputs("\n],\n\"summary\": {", f);
+  fprintf(f, "\"total\": %lu, \"ok\": %lu, \"rejected\": %lu, \"review\": %lu",
+          s->total, s->ok, s->rejected, s->review);
+  fprintf(f, ", \"bytes_in\": %llu, \"bytes_out\": %llu", s->bytes_in,
+          s->bytes_out);
+  fprintf(f, ", \"seconds\": %.3f, \"jobs\": %d", s->seconds, s->jobs);
+  field(f, "policy", s->policy_name);
+  field(f, "rules_file", s->policy_source);
+  field(f, "key_fingerprint", s->key_fingerprint);
+  fputs(", \"actions\": {", f);
+  for (int k = 0; k < MV_ACT__COUNT; k++)
+    fprintf(f, "%s\"%s\": %lu", k ? ", " : "", mv_action_name(k),
+            s->actions[k]);
+  fprintf(f, "}, \"text_replacements\": %lu", s->scrubbed);
+  fputs("}}\n", f);
+  int bad = ferror(f);
+  if (fclose(f) != 0) bad = 1;
+  r->f = NULL;
+  int rc = -1;
+  if (!bad && rename(r->tmp, r->path) == 0) rc = 0;
+  else unlink(r->tmp);
+  free(r->path);
+  free(r->tmp);
+  free(r);
+  return rc;
+}
+
+void mv_report_abort(mv_report *r) {
+  if (!r) return;
+  if (r->f) fclose(r->f);
+  if (r->tmp) unlink(r->tmp);
+  free(r->path);
+  free(r->tmp);
+  free(r);
+}

@@ -1,0 +1,43 @@
+/* mv_report.h - the run report (JSON), written as files finish so memory
+ * does not grow with the batch, and moved into place when complete.
+ *
+ * {"files": [{"input", "status", "output" | "reason", "format",
+ *             "bytes_in", "bytes_out"}, ...],
+ *  "summary": {...}} */
+#ifndef MV_REPORT_H
+#define MV_REPORT_H
+
+#include <stddef.h>
+
+#include "mv_policy.h"
+
+typedef struct mv_report mv_report;
+
+typedef struct mv_summary {
+  unsigned long total, ok, rejected, review;
+  unsigned long long bytes_in, bytes_out;
+  double seconds;
+  int jobs;
+  const char *policy_name, *policy_source, *key_fingerprint;
+  unsigned long actions[MV_ACT__COUNT];
+  unsigned long scrubbed;
+} mv_summary;
+
+typedef struct mv_report_row {
+  const char *input;
+  const char *status; /* "ok", "rejected", "review" */
+  const char *output; /* relative to OUT, when ok */
+  const char *reason; /* when not ok; never attribute values */
+  const char *format; /* plugin name, when known */
+  unsigned long long bytes_in, bytes_out;
+} mv_report_row;
+
+mv_report *mv_report_open(const char *path, char *err, size_t errlen);
+/* Not thread-safe: the job serialises calls. */
+void mv_report_add(mv_report *r, const mv_report_row *row);
+/* Write the summary, close and rename into place. Returns 0 or -1. */
+int mv_report_close(mv_report *r, const mv_summary *s);
+/* Drop the partial report (configuration error before any data). */
+void mv_report_abort(mv_report *r);
+
+#endif

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages medveil builds and tests with (as root, or
+# with sudo available). Installs only what is missing.
+set -euo pipefail
+packages=(
+  build-essential cmake pkg-config
+  liblua5.4-dev lua5.4
+  libdcmtk-dev dcmtk
+  libsodium-dev zlib1g-dev
+  python3 python3-pydicom
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all packages present"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,27 @@
+-- rules/basic.lua -- DICOM PS3.15 Annex E Basic Application Level Confidentiality Profile.
+--
+-- What it applies (and nothing else):
+--   * Table E.1-1 (2024b) Basic Profile column for every listed attribute, no options:
+--     X -> remove, Z and X/Z -> empty, D, X/D, X/Z/D, Z/D -> dummy, U and X/Z/U* -> uid, K -> keep.
+--   * PatientName and PatientID -> keyed pseudonym "SUBJ" + 12 characters (a consistent dummy,
+--     so one patient's objects stay together).
+--   * Attributes not in the table: every UI -> uid (keyed remap, standard UIDs kept),
+--     every PN -> dummy, private elements -> remove, everything else -> keep.
+--   * Group 0002 (file meta) is handled by the core, not by rules.
+--   * Pixels: no Clean Pixel Data option, so an object with BurnedInAnnotation = YES needs
+--     cleaning the profile cannot do and is rejected (pixels.when = "burned_in", no modalities).
+--   * dates: present for completeness; the Basic Profile has no shift actions.
+local mv = require "medveil"
+
+local policy = mv.ps315 {
+  name        = "basic",
+  description = "DICOM PS3.15 E.1 Basic Application Confidentiality Profile",
+  options     = {},
+  dates       = { min_days = -3650, max_days = -365, per = "PatientID" },
+  pixels      = { when = "burned_in", modalities = {} },
+  vrs         = { UI = mv.uid, PN = mv.dummy },
+  private     = mv.remove,
+  default     = mv.keep,
+}
+
+return policy

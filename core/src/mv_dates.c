@@ -221,13 +221,9 @@ static int do_value(int dt, const char *s, size_t n, long days,
 static int do_all(const char *vr, const char *in, size_t len, long days,
                   enum mode mode, writer *w) {
   if (!vr || (len && !in)) return -1;
-  int dt;
-  if (strcmp(vr, "DA") == 0)
-    dt = 0;
-  else if (strcmp(vr, "DT") == 0)
-    dt = 1;
-  else
-    return -1;
+  /* Only the two VR letters count: callers may pass a padded char[4]. */
+  if (vr[0] != 'D' || (vr[1] != 'A' && vr[1] != 'T')) return -1;
+  int dt = vr[1] == 'T';
   if (days > MAX_SHIFT || days < -MAX_SHIFT) return -1;
   trim(&in, &len);
   size_t start = 0;

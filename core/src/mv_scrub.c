@@ -17,6 +17,9 @@
  *
  * Name initials and one-letter name parts are deliberately not matched:
  * single letters are everywhere in clinical text ("T1", "C3", "L", "R").
+ * Nor are PN prefixes and suffixes ("Dr", "Jr"), nor text words from a short
+ * list of generic institution words ("Hospital", "Street"); the phrase they
+ * are part of still is.
  *
  * A scrubber is read-only while scrubbing, so several threads may share it.
  * Nothing here prints or logs a value. */
@@ -271,6 +274,8 @@ static int stopword(const uint32_t *w, size_t n) {
   return 0;
 }
 
+#define MAX_PHRASE 512
+
 static int add_text(mv_scrub *s, const uint32_t *v, size_t n) {
   uint32_t *p = malloc((n ? n : 1) * sizeof *p);
   if (!p) return -1;
@@ -288,7 +293,9 @@ static int add_text(mv_scrub *s, const uint32_t *v, size_t n) {
   while (a < k && !is_word(p[a])) a++;
   while (k > a && !is_word(p[k - 1])) k--;
   int rc = 0;
-  if (words >= 3) {
+  /* Short phrases ("X") would hit everywhere; very long ones (a whole
+   * report) never recur verbatim and would only slow matching down. */
+  if (words >= 3 && k - a <= MAX_PHRASE) {
     memmove(p, p + a, (k - a) * sizeof *p);
     rc = add_needle(s, ND_WORD, p, k - a);
   } else {

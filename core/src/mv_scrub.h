@@ -40,7 +40,8 @@ void mv_scrub_reset(mv_scrub *s);
 int mv_scrub_add(mv_scrub *s, mv_scrub_kind kind, const char *value,
                  size_t len);
 /* Clean `in` into a newly malloc'd NUL-terminated string (*out, *outlen).
- * Returns the number of replacements made (>= 0) or -1 on out-of-memory. */
+ * Returns the number of replacements made (>= 0) or -1 on out-of-memory.
+ * s may be NULL: then only the generic patterns apply. */
 int mv_scrub_text(const mv_scrub *s, const char *in, size_t len, char **out,
                   size_t *outlen);
 

@@ -387,7 +387,9 @@ static int apply_action(applier *ap, const mv_action *act, const mv_attr *a,
     case MV_ACT_UID:
     case MV_ACT_PSEUDONYM:
     case MV_ACT_HASH: {
-      if (is_sq) return MV_VISIT_EMPTY;
+      /* "U" on a sequence (Table E.1-1's X/Z/U*: references) means its
+       * UIDs are replaced: descend, the items' UIDs get their own rules. */
+      if (is_sq) return act->kind == MV_ACT_UID ? MV_VISIT_KEEP : MV_VISIT_EMPTY;
       if (!is_string_vr(a->vr)) return MV_VISIT_EMPTY;
       if (!has_text || a->len == 0) return MV_VISIT_KEEP;
       value_fn fn = act->kind == MV_ACT_UID         ? fn_uid

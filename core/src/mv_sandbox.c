@@ -38,10 +38,14 @@ static void *limited_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
 }
 
 static void count_hook(lua_State *L, lua_Debug *ar) {
-  (void)ar;
   sandbox *s = get_sandbox(L);
   s->budget -= HOOK_EVERY;
-  if (s->budget < 0) luaL_error(L, "instruction limit exceeded");
+  if (s->budget >= 0) return;
+  /* Name the line that was running, so the author finds the loop. */
+  if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
+    luaL_error(L, "%s:%d: instruction limit exceeded", ar->short_src,
+               ar->currentline);
+  luaL_error(L, "instruction limit exceeded");
 }
 
 static int valid_module_name(const char *name, int allow_dot) {

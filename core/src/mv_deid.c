@@ -502,8 +502,25 @@ static void get_uid(const mv_format_ops *ops, mv_doc *doc, const char *key,
     if (!((*p >= '0' && *p <= '9') || *p == '.')) *p = '_';
 }
 
+/* Objects without a SOP Common module (a DICOMDIR) still need a keyed,
+ * stable MediaStorageSOPInstanceUID: the original one would survive, and a
+ * fresh random one would make re-runs differ. */
+static int name_instance(mv_engine *e, const mv_format_ops *ops, mv_doc *doc,
+                         const char *input_id) {
+  const char *v = NULL;
+  size_t len = 0;
+  if (ops->get(doc, "SOPInstanceUID", &v, &len) == MV_OK && len) return MV_OK;
+  char uid[64];
+  if (ops->get(doc, "(0002,0003)", &v, &len) == MV_OK && len)
+    mv_derive_uid(e->key, v, len, uid);
+  else
+    mv_derive_uid(e->key, input_id, strlen(input_id), uid);
+  int rc = ops->set(doc, "(0002,0003)", "UI", uid, strlen(uid));
+  return rc == MV_EUNSUPPORTED || rc == MV_ENOTFOUND ? MV_OK : rc;
+}
+
 void mv_deid_document(mv_engine *e, const mv_loaded *fmt, mv_doc *doc,
-                      mv_outcome *out) {
+                      const char *input_id, mv_outcome *out) {
   memset(out, 0, sizeof *out);
   const mv_format_ops *ops = fmt->desc->format;
   mv_scrub_reset(e->scrub);
@@ -586,10 +603,19 @@ void mv_deid_document(mv_engine *e, const mv_loaded *fmt, mv_doc *doc,
              "cannot write de-identification marks: %s", mv_strerror(rc));
     return;
   }
+  rc = name_instance(e, ops, doc, input_id);
+  if (rc != MV_OK) {
+    out->rc = rc;
+    snprintf(out->reason, sizeof out->reason,
+             "cannot set the instance UID of the file meta: %s",
+             mv_strerror(rc));
+    return;
+  }
   mv_derive_pseudonym(e->key, "SUBJ", f.patient_id, strlen(f.patient_id),
                       out->patient, sizeof out->patient);
   get_uid(ops, doc, "StudyInstanceUID", out->study, sizeof out->study);
   get_uid(ops, doc, "SeriesInstanceUID", out->series, sizeof out->series);
   get_uid(ops, doc, "SOPInstanceUID", out->sop, sizeof out->sop);
+  if (!out->sop[0]) get_uid(ops, doc, "(0002,0003)", out->sop, sizeof out->sop);
   out->rc = MV_OK;
 }

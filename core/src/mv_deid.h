@@ -32,8 +32,10 @@ typedef struct mv_outcome {
   unsigned long scrubbed;  /* replacements made inside free text */
 } mv_outcome;
 
-/* De-identify `doc` (opened by the format plugin `fmt`) in place. */
+/* De-identify `doc` (opened by the format plugin `fmt`) in place.
+ * `input_id` names the input (its path); it only seeds derived names for
+ * objects that have no instance UID of their own. */
 void mv_deid_document(mv_engine *e, const mv_loaded *fmt, mv_doc *doc,
-                      mv_outcome *out);
+                      const char *input_id, mv_outcome *out);
 
 #endif

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,15 +41,36 @@ static int same_bytes(const char *a, const char *b) {
   return same;
 }
 
+int mv_file_digest_hex(const char *path, char *out, size_t hexlen) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return -1;
+  crypto_hash_sha256_state st;
+  crypto_hash_sha256_init(&st);
+  unsigned char buf[65536], h[crypto_hash_sha256_BYTES];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+    crypto_hash_sha256_update(&st, buf, n);
+  int bad = ferror(f);
+  fclose(f);
+  if (bad) return -1;
+  crypto_hash_sha256_final(&st, h);
+  if (hexlen > 64) hexlen = 64;
+  char hex[65];
+  sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+  memcpy(out, hex, hexlen);
+  out[hexlen] = 0;
+  return 0;
+}
+
 int mv_place_file(const char *tmp, const char *dst) {
   /* renameat2(RENAME_NOREPLACE): two inputs that map to one output must
    * not silently overwrite each other. */
   if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dst, RENAME_NOREPLACE) == 0) return 0;
   int err = errno;
   if (err == EEXIST) {
-    int r = same_bytes(tmp, dst) ? 1 : 2;
+    if (!same_bytes(tmp, dst)) return 2; /* the caller decides; tmp stays */
     unlink(tmp);
-    return r;
+    return 1;
   }
   if (err == EINVAL || err == ENOSYS) {
     /* File systems without RENAME_NOREPLACE: link() is no-replace too. */
@@ -57,9 +79,9 @@ int mv_place_file(const char *tmp, const char *dst) {
       return 0;
     }
     if (errno == EEXIST) {
-      int r = same_bytes(tmp, dst) ? 1 : 2;
+      if (!same_bytes(tmp, dst)) return 2;
       unlink(tmp);
-      return r;
+      return 1;
     }
   }
   unlink(tmp);

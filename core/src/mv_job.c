@@ -181,7 +181,7 @@ static void process(worker *w, const char *path) {
     return;
   }
   mv_outcome o;
-  mv_deid_document(w->engine, fmt, doc, &o);
+  mv_deid_document(w->engine, fmt, doc, path, &o);
   if (o.rc != MV_OK) {
     ops->close(doc);
     reject(j, path, fname, bytes_in, o.reason, &o);
@@ -222,12 +222,29 @@ static void process(worker *w, const char *path) {
     return;
   }
   int placed = mv_place_file(tmp, dst);
+  const char *note = NULL;
   if (placed == 2) {
-    reject(j, path, fname, bytes_in,
-           "another input already produced this output (same SOP Instance "
-           "UID) with different content",
-           &o);
-    return;
+    /* Another object with the same SOP Instance UID (the same image in
+     * another transfer syntax, a corrected resend): keep both, the variant
+     * named by its content so a re-run finds it again. */
+    char digest[17];
+    char *dot = strrchr(rel, '.');
+    if (dot && mv_file_digest_hex(tmp, digest, 16) == 0) {
+      char ext[16];
+      snprintf(ext, sizeof ext, "%s", dot);
+      snprintf(dot, sizeof rel - (size_t)(dot - rel), "~%s%s", digest, ext);
+      snprintf(dst, sizeof dst, "%s/%s", cfg->out_dir, rel);
+      placed = mv_place_file(tmp, dst);
+      note = "another input has the same SOP Instance UID; this one is "
+             "stored as a variant";
+    }
+    if (placed == 2) {
+      unlink(tmp);
+      reject(j, path, fname, bytes_in,
+             "another input produced this output name with different content",
+             &o);
+      return;
+    }
   }
   if (placed < 0) {
     snprintf(reason, sizeof reason, "cannot place output: %s",
@@ -238,7 +255,7 @@ static void process(worker *w, const char *path) {
   unsigned long long bytes_out = 0;
   if (stat(dst, &st) == 0) bytes_out = (unsigned long long)st.st_size;
   mv_report_row row = {.input = path, .status = "ok", .output = rel,
-                       .format = fname, .bytes_in = bytes_in,
+                       .note = note, .format = fname, .bytes_in = bytes_in,
                        .bytes_out = bytes_out};
   finish(j, &row, &o);
 }

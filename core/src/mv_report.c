@@ -51,6 +51,7 @@ void mv_report_add(mv_report *r, const mv_report_row *row) {
   field(f, "status", row->status);
   field(f, "output", row->output);
   field(f, "reason", row->reason);
+  field(f, "note", row->note);
   field(f, "format", row->format);
   fprintf(f, ", \"bytes_in\": %llu", row->bytes_in);
   if (row->output) fprintf(f, ", \"bytes_out\": %llu", row->bytes_out);

@@ -1,7 +1,7 @@
 /* mv_report.h - the run report (JSON), written as files finish so memory
  * does not grow with the batch, and moved into place when complete.
  *
- * {"files": [{"input", "status", "output" | "reason", "format",
+ * {"files": [{"input", "status", "output" | "reason", "note", "format",
  *             "bytes_in", "bytes_out"}, ...],
  *  "summary": {...}} */
 #ifndef MV_REPORT_H
@@ -28,6 +28,7 @@ typedef struct mv_report_row {
   const char *status; /* "ok", "rejected", "review" */
   const char *output; /* relative to OUT, when ok */
   const char *reason; /* when not ok; never attribute values */
+  const char *note;   /* optional remark on an ok row */
   const char *format; /* plugin name, when known */
   unsigned long long bytes_in, bytes_out;
 } mv_report_row;

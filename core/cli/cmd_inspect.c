@@ -31,9 +31,19 @@ static int show(void *ud, const mv_attr *a, void *handle) {
   printf("(%04X,%04X) %-2s", a->tag >> 16, a->tag & 0xFFFF, a->vr);
   if (a->creator) printf(" [%s]", a->creator);
   if (c->policy) {
-    const mv_action *act =
-        mv_policy_lookup(c->policy, a->tag, a->creator, a->vr);
-    printf(" -> %s", mv_action_name(act->kind));
+    uint16_t group = (uint16_t)(a->tag >> 16), el = (uint16_t)a->tag;
+    int kind;
+    if ((group & 1) && el >= 0x10 && el <= 0xFF) {
+      /* Creator elements follow their blocks, as in run. */
+      char creator[65];
+      snprintf(creator, sizeof creator, "%.*s", (int)(a->len < 64 ? a->len : 64),
+               a->value ? a->value : "");
+      kind = mv_policy_keeps_creator(c->policy, group, creator) ? MV_ACT_KEEP
+                                                                : MV_ACT_REMOVE;
+    } else {
+      kind = mv_policy_lookup(c->policy, a->tag, a->creator, a->vr)->kind;
+    }
+    printf(" -> %s", mv_action_name(kind));
   }
   if (!strcmp(a->vr, "SQ")) {
     printf(" (%u items)", a->items);

@@ -296,12 +296,21 @@ static int fn_hash(applier *ap, const mv_action *act, const char *vr,
   return snprintf(dst, cap, "%s", out);
 }
 
+/* Set a new value and say what the walk does next. A value the plugin
+ * refuses must not leave the old one in place: remove it (fail closed). */
+static int put(applier *ap, void *handle, const char *v, size_t len) {
+  if (ap->ops->set_value(ap->doc, handle, v, len) == MV_OK)
+    return MV_VISIT_KEEP;
+  ap->out->actions[MV_ACT_REMOVE]++;
+  return MV_VISIT_REMOVE;
+}
+
 static int set_buf(applier *ap, void *handle, int len) {
-  return ap->ops->set_value(ap->doc, handle, ap->e->buf, (size_t)len);
+  return put(ap, handle, ap->e->buf, (size_t)len);
 }
 
 static int set_text(applier *ap, void *handle, const char *s) {
-  return ap->ops->set_value(ap->doc, handle, s, strlen(s));
+  return put(ap, handle, s, strlen(s));
 }
 
 /* Dates that cannot be read are emptied: fail closed. */
@@ -316,8 +325,7 @@ static int do_dates(applier *ap, const mv_attr *a, void *handle, int year) {
                 : mv_date_shift(a->vr, a->value, a->len, ap->day_offset,
                                 ap->e->buf, ap->e->bufcap);
   if (rc != 0) return MV_VISIT_EMPTY;
-  set_buf(ap, handle, (int)strlen(ap->e->buf));
-  return MV_VISIT_KEEP;
+  return set_buf(ap, handle, (int)strlen(ap->e->buf));
 }
 
 static int do_clean_text(applier *ap, const mv_attr *a, void *handle) {
@@ -326,12 +334,13 @@ static int do_clean_text(applier *ap, const mv_attr *a, void *handle) {
   size_t n = 0;
   int hits = mv_scrub_text(ap->e->scrub, a->value, a->len, &cleaned, &n);
   if (hits < 0) return MV_VISIT_REMOVE; /* out of memory: fail closed */
+  int next = MV_VISIT_KEEP;
   if (hits > 0) {
     ap->out->scrubbed += (unsigned long)hits;
-    ap->ops->set_value(ap->doc, handle, cleaned, n);
+    next = put(ap, handle, cleaned, n);
   }
   free(cleaned);
-  return MV_VISIT_KEEP;
+  return next;
 }
 
 static int apply_action(applier *ap, const mv_action *act, const mv_attr *a,
@@ -349,8 +358,7 @@ static int do_function(applier *ap, const mv_action *act, const mv_attr *a,
   switch (rc) {
     case MV_LUA_SET:
       if (!a->value && !is_string_vr(a->vr)) return MV_VISIT_EMPTY;
-      ap->ops->set_value(ap->doc, handle, newval, newlen);
-      return MV_VISIT_KEEP;
+      return put(ap, handle, newval, newlen);
     case MV_LUA_REMOVE:
       return MV_VISIT_REMOVE;
     case MV_LUA_ACTION:
@@ -382,8 +390,7 @@ static int apply_action(applier *ap, const mv_action *act, const mv_attr *a,
         mv_action uid = {.kind = MV_ACT_UID};
         return apply_action(ap, &uid, a, handle);
       }
-      set_text(ap, handle, dummy_for(a->vr));
-      return MV_VISIT_KEEP;
+      return set_text(ap, handle, dummy_for(a->vr));
     case MV_ACT_UID:
     case MV_ACT_PSEUDONYM:
     case MV_ACT_HASH: {
@@ -397,8 +404,7 @@ static int apply_action(applier *ap, const mv_action *act, const mv_attr *a,
                                                     : fn_hash;
       int n = per_value(ap, act, a->vr, a->value, a->len, fn);
       if (n < 0) return MV_VISIT_REMOVE;
-      set_buf(ap, handle, n);
-      return MV_VISIT_KEEP;
+      return set_buf(ap, handle, n);
     }
     case MV_ACT_SHIFT:
       return do_dates(ap, a, handle, 0);
@@ -411,13 +417,11 @@ static int apply_action(applier *ap, const mv_action *act, const mv_attr *a,
       char out[16];
       if (mv_age_cap(a->value, a->len, cap, out, sizeof out) != 0)
         return MV_VISIT_EMPTY;
-      set_text(ap, handle, out);
-      return MV_VISIT_KEEP;
+      return set_text(ap, handle, out);
     }
     case MV_ACT_REPLACE:
       if (is_sq || !is_string_vr(a->vr)) return MV_VISIT_EMPTY;
-      set_text(ap, handle, act->text);
-      return MV_VISIT_KEEP;
+      return set_text(ap, handle, act->text);
     case MV_ACT_CLEAN:
       if (is_sq) {
         /* Contents get their own rules; what they leave alone is cleaned. */
@@ -596,7 +600,7 @@ void mv_deid_document(mv_engine *e, const mv_loaded *fmt, mv_doc *doc,
   }
   mv_lua_api_end(e->api);
 
-  rc = mv_marks_apply(e->policy, ops, doc, out->actions);
+  rc = mv_marks_apply(e->policy, fmt, doc, out->actions);
   if (rc != MV_OK) {
     out->rc = rc;
     snprintf(out->reason, sizeof out->reason,

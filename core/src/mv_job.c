@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,7 +204,8 @@ static void process(worker *w, const char *path) {
            o.sop[0] ? o.sop : fallback,
            ops->extension ? ops->extension : "out");
   snprintf(dst, sizeof dst, "%s/%s", cfg->out_dir, rel);
-  snprintf(tmp, sizeof tmp, "%s/w%d-%lu.part", j->tmp_dir, w->index, w->seq++);
+  snprintf(tmp, sizeof tmp, "%s/p%ld-w%d-%lu.part", j->tmp_dir, (long)getpid(),
+           w->index, w->seq++);
   why[0] = 0;
   rc = ops->write(doc, tmp, why, sizeof why);
   ops->close(doc);
@@ -283,7 +285,10 @@ static int name_cmp(const void *a, const void *b) {
 
 static void walk(job *j, const char *path, int depth) {
   struct stat st;
-  if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+  /* A folder named on the command line is followed even as a symlink;
+   * symlinks met inside folders are not (see below). */
+  int ok = depth == 0 ? stat(path, &st) : lstat(path, &st);
+  if (ok == 0 && S_ISDIR(st.st_mode)) {
     if (depth > 64) {
       reject(j, path, NULL, 0, "folder nesting deeper than 64 levels", NULL);
       return;
@@ -295,7 +300,8 @@ static void walk(job *j, const char *path, int depth) {
     }
     char **names = NULL;
     size_t n = 0, cap = 0;
-    for (struct dirent *e; (e = readdir(d));) {
+    struct dirent *e;
+    while ((e = readdir(d))) {
       if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
       if (n == cap) {
         cap = cap ? cap * 2 : 64;
@@ -303,16 +309,25 @@ static void walk(job *j, const char *path, int depth) {
         if (!grown) break;
         names = grown;
       }
-      names[n++] = strdup(e->d_name);
+      if (!(names[n] = strdup(e->d_name))) break;
+      n++;
     }
+    int complete = e == NULL;
     closedir(d);
+    if (!complete)
+      reject(j, path, NULL, 0,
+             "out of memory listing this folder; some of its files were not "
+             "processed",
+             NULL);
     qsort(names, n, sizeof *names, name_cmp);
     size_t plen = strlen(path);
     int slash = plen && path[plen - 1] == '/';
     for (size_t i = 0; i < n; i++) {
       size_t len = plen + strlen(names[i]) + 2;
       char *child = malloc(len);
-      if (child) {
+      if (!child) {
+        reject(j, path, NULL, 0, "out of memory walking this folder", NULL);
+      } else {
         snprintf(child, len, "%s%s%s", path, slash ? "" : "/", names[i]);
         struct stat cs;
         /* Symlinked folders are not followed: they can loop. */
@@ -331,14 +346,20 @@ static void walk(job *j, const char *path, int depth) {
   }
   char *copy = strdup(path);
   if (copy) queue_push(j, copy);
+  else reject(j, path, NULL, 0, "out of memory queueing this file", NULL);
 }
 
-/* Leftovers of a crashed run are partial files: never keep them. */
+/* Leftovers of a crashed run are partial files: never keep them. Files of
+ * a run still going on (another process writing into the same OUT) stay. */
 static void clear_tmp_dir(const char *dir) {
   DIR *d = opendir(dir);
   if (!d) return;
   for (struct dirent *e; (e = readdir(d));) {
     if (e->d_name[0] == '.') continue;
+    long pid = 0;
+    if (sscanf(e->d_name, "p%ld-", &pid) == 1 && pid > 0 &&
+        (kill((pid_t)pid, 0) == 0 || errno == EPERM))
+      continue;
     char p[8192];
     snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
     unlink(p);

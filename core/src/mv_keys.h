@@ -24,7 +24,7 @@ int mv_key_load(const char *path, mv_key *key, char *err, size_t errlen);
  * without revealing it. */
 void mv_key_fingerprint(const mv_key *key, char out[17]);
 
-/* HMAC-SHA256(key, purpose "\x1f" data). */
+/* HMAC-SHA256(key, purpose NUL data): the NUL keeps purposes apart. */
 void mv_key_hmac(const mv_key *key, const char *purpose, const void *data,
                  size_t len, uint8_t out[32]);
 

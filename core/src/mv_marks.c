@@ -21,8 +21,14 @@ static int put_code(const mv_format_ops *ops, mv_doc *doc, int item,
   return put(ops, doc, key, "LO", meaning);
 }
 
-int mv_marks_apply(const mv_policy *p, const mv_format_ops *ops, mv_doc *doc,
+int mv_marks_apply(const mv_policy *p, const mv_loaded *fmt, mv_doc *doc,
                    const unsigned long *actions) {
+  const mv_format_ops *ops = fmt->desc->format;
+  uint32_t tag;
+  char vr[4];
+  /* The marks are DICOM attributes: formats without them carry none. */
+  if (ops->resolve(fmt->state, "PatientIdentityRemoved", &tag, vr) != MV_OK)
+    return MV_OK;
   int rc;
   if ((rc = put(ops, doc, "(0012,0062)", "CS", "YES"))) return rc;
   if ((rc = put(ops, doc, "(0012,0063)", "LO", mv_policy_description(p))))

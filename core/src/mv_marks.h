@@ -6,6 +6,7 @@
 
 #include "medveil/plugin.h"
 #include "mv_policy.h"
+#include "mv_registry.h"
 
 /* Options whose code is claimed only when the work is done: pixel cleaning
  * and visual features are not performed by this version, and no private
@@ -14,8 +15,9 @@
   (MV_OPT_CLEAN_PIXEL_DATA | MV_OPT_CLEAN_VISUAL_FEATURES |            \
    MV_OPT_RETAIN_SAFE_PRIVATE)
 
-/* `actions` counts elements per action kind in this object. */
-int mv_marks_apply(const mv_policy *p, const mv_format_ops *ops, mv_doc *doc,
+/* `actions` counts elements per action kind in this object. Formats whose
+ * dictionary has no PatientIdentityRemoved get no marks. */
+int mv_marks_apply(const mv_policy *p, const mv_loaded *fmt, mv_doc *doc,
                    const unsigned long *actions);
 
 #endif

@@ -45,9 +45,16 @@ int mv_paths_find(mv_paths *p, char *err, size_t errlen) {
   snprintf(inst_plugins, sizeof inst_plugins, "%s/../%s", exe,
            MV_INSTALL_PLUGIN_REL);
   snprintf(build_plugins, sizeof build_plugins, "%s/plugins", exe);
-  const char *plugin_cands[] = {getenv("MEDVEIL_PLUGIN_DIR"), build_plugins,
-                                inst_plugins};
-  if (pick(p->plugins, sizeof p->plugins, plugin_cands, 3) != 0) {
+  const char *env_plugins = getenv("MEDVEIL_PLUGIN_DIR");
+  if (env_plugins && *env_plugins) {
+    if (!is_dir(env_plugins)) {
+      snprintf(err, errlen, "MEDVEIL_PLUGIN_DIR=%s is not a folder",
+               env_plugins);
+      return -1;
+    }
+    snprintf(p->plugins, sizeof p->plugins, "%s", env_plugins);
+  } else if (pick(p->plugins, sizeof p->plugins,
+                  (const char *const[]){build_plugins, inst_plugins}, 2) != 0) {
     snprintf(err, errlen, "no plugin directory found (looked in %s and %s)",
              build_plugins, inst_plugins);
     return -1;

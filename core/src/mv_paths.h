@@ -1,9 +1,9 @@
 /* mv_paths.h - where medveil finds its plugins, rules and scripts.
  *
- * Searched in order: the environment (MEDVEIL_PLUGIN_DIR, MEDVEIL_DATA_DIR),
- * the install prefix relative to the executable (../lib/medveil/plugins,
- * ../share/medveil), then the build tree (plugins/ beside the executable and
- * the source tree the build came from). */
+ * Plugins: $MEDVEIL_PLUGIN_DIR (which must exist when set), else plugins/
+ * beside the executable (a build tree), else <prefix>/lib/medveil/plugins.
+ * Data (rules/, scripts/, models/): $MEDVEIL_DATA_DIR, else the source tree
+ * of a build tree, else <prefix>/share/medveil. */
 #ifndef MV_PATHS_H
 #define MV_PATHS_H
 

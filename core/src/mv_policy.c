@@ -358,9 +358,13 @@ static int compile_tag_rule(compiler *c, const char *key, int vidx) {
   return exact_put(p, tag, &act);
 }
 
+/* More fixed digits first; ties in a fixed (numeric) order so a policy
+ * always compiles to the same lookup, whatever order Lua iterates in. */
 static int pattern_cmp(const void *a, const void *b) {
   const pattern_rule *x = a, *y = b;
-  return y->fixed_bits - x->fixed_bits;
+  if (x->fixed_bits != y->fixed_bits) return y->fixed_bits - x->fixed_bits;
+  if (x->mask != y->mask) return x->mask < y->mask ? -1 : 1;
+  return x->value < y->value ? -1 : x->value > y->value;
 }
 
 static int vr_slot(const char *vr) {
@@ -482,6 +486,11 @@ static int compile_dates(compiler *c, int t) {
   lua_pop(L, 1);
   if (p->min_days > p->max_days)
     return fail(c, "dates", "dates.min_days is above dates.max_days");
+  /* An offset of 0 would release some patients' real dates. */
+  if (p->min_days <= 0 && p->max_days >= 0)
+    return fail(c, "dates", "dates: the range %ld..%ld includes 0 (some "
+                            "patients would keep their real dates)",
+                p->min_days, p->max_days);
   return MV_OK;
 }
 
@@ -731,6 +740,10 @@ static int creator_eq(const char *rule, const char *value) {
 
 const mv_action *mv_policy_lookup(const mv_policy *p, uint32_t tag,
                                   const char *creator, const char *vr) {
+  /* Attributes of other formats have names, not tags, and no rule can
+   * address them yet: like private data, they go by the private default
+   * (remove), never by the keep-everything default. */
+  if (tag == 0) return &p->private_default;
   uint16_t group = (uint16_t)(tag >> 16), elem = (uint16_t)tag;
   int is_private = (group & 1) && elem >= 0x1000;
   if (is_private && creator) {

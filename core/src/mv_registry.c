@@ -3,13 +3,23 @@
 
 #include <dirent.h>
 #include <dlfcn.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "mv_log.h"
+
+/* The smallest structs ABI 1 accepts: members appended later are optional
+ * and used only when a plugin's `size` covers them, so comparing with
+ * today's sizeof would refuse every older plugin. */
+#define MV_END_OF(type, member) \
+  (offsetof(type, member) + sizeof(((type *)0)->member))
+#define MV_PLUGIN_SIZE_V1 MV_END_OF(mv_plugin, format)
+#define MV_FORMAT_OPS_SIZE_V1 MV_END_OF(mv_format_ops, extension)
 
 struct mv_registry {
   mv_loaded *items;
@@ -62,6 +72,13 @@ static int check_permissions(const char *path, char *err, size_t errlen) {
     snprintf(err, errlen, "%s: plugin is not a regular file", path);
     return MV_EPERM;
   }
+  if (st.st_uid != 0 && st.st_uid != geteuid()) {
+    snprintf(err, errlen,
+             "%s: plugin file belongs to another user (uid %u); refusing to "
+             "load it",
+             path, (unsigned)st.st_uid);
+    return MV_EPERM;
+  }
   if (st.st_mode & (S_IWGRP | S_IWOTH)) {
     snprintf(err, errlen,
              "%s: plugin file is writable by other users (mode %03o); "
@@ -78,12 +95,12 @@ static int check_permissions(const char *path, char *err, size_t errlen) {
   } else {
     snprintf(dir, sizeof dir, ".");
   }
-  if (stat(dir, &st) == 0 && (st.st_mode & S_IWOTH) &&
-      !(st.st_mode & S_ISVTX)) {
+  /* Even a sticky folder (/tmp) lets anyone add plugins to it. */
+  if (stat(dir, &st) == 0 && (st.st_mode & (S_IWGRP | S_IWOTH))) {
     snprintf(err, errlen,
-             "%s: plugin directory is writable by other users; refusing "
-             "to load from it",
-             path);
+             "%s: plugin directory is writable by other users (mode %03o); "
+             "refusing to load from it",
+             path, (unsigned)(st.st_mode & 0777));
     return MV_EPERM;
   }
   return MV_OK;
@@ -100,10 +117,10 @@ static int check_descriptor(const mv_registry *r, const char *path,
              path, d->abi, MV_PLUGIN_ABI);
     return MV_EABI;
   }
-  if (d->size < sizeof(mv_plugin)) {
+  if (d->size < MV_PLUGIN_SIZE_V1) {
     snprintf(err, errlen,
              "%s: plugin descriptor is %u bytes, ABI %u needs at least %zu",
-             path, d->size, MV_PLUGIN_ABI, sizeof(mv_plugin));
+             path, d->size, MV_PLUGIN_ABI, (size_t)MV_PLUGIN_SIZE_V1);
     return MV_EABI;
   }
   if (!d->name || !*d->name || !d->version) {
@@ -119,7 +136,7 @@ static int check_descriptor(const mv_registry *r, const char *path,
   }
   if (d->kinds & MV_KIND_FORMAT) {
     const mv_format_ops *f = d->format;
-    if (!f || f->size < sizeof(mv_format_ops) || !f->probe || !f->open ||
+    if (!f || f->size < MV_FORMAT_OPS_SIZE_V1 || !f->probe || !f->open ||
         !f->close || !f->visit || !f->set_value || !f->get || !f->set ||
         !f->remove || !f->resolve || !f->write) {
       snprintf(err, errlen,

@@ -29,8 +29,12 @@ typedef struct job {
   size_t head, count;
   int closed;
   char tmp_dir[4096];
+  char **collided; /* outputs (relative) that two inputs wanted */
+  size_t ncollided;
   double started, last_progress;
 } job;
+
+static void note_collision(job *j, const char *rel);
 
 static double now_seconds(void) {
   struct timespec ts;
@@ -226,6 +230,7 @@ static void process(worker *w, const char *path) {
   int placed = mv_place_file(tmp, dst);
   const char *note = NULL;
   if (placed == 2) {
+    note_collision(j, rel);
     /* Another object with the same SOP Instance UID (the same image in
      * another transfer syntax, a corrected resend): keep both, the variant
      * named by its content so a re-run finds it again. */
@@ -260,6 +265,68 @@ static void process(worker *w, const char *path) {
                        .note = note, .format = fname, .bytes_in = bytes_in,
                        .bytes_out = bytes_out};
   finish(j, &row, &o);
+}
+
+static void note_collision(job *j, const char *rel) {
+  pthread_mutex_lock(&j->lock);
+  int seen = 0;
+  for (size_t i = 0; i < j->ncollided && !seen; i++)
+    seen = strcmp(j->collided[i], rel) == 0;
+  char **grown = seen ? NULL
+                      : realloc(j->collided, (j->ncollided + 1) * sizeof *grown);
+  if (grown) {
+    j->collided = grown;
+    if ((j->collided[j->ncollided] = strdup(rel))) j->ncollided++;
+  }
+  pthread_mutex_unlock(&j->lock);
+}
+
+/* Objects sharing a SOP Instance UID all end in one folder as <sop>.dcm
+ * and <sop>~<digest>.dcm. Which one got the plain name depended on thread
+ * timing; settle it by content (the smallest digest takes it), so every
+ * run and every --jobs gives the same tree. */
+static void settle_collision(job *j, const char *rel) {
+  const char *slash = strrchr(rel, '/'), *dot = strrchr(rel, '.');
+  if (!slash || !dot || dot < slash) return;
+  char dir[4800], stem[256], ext[16];
+  snprintf(dir, sizeof dir, "%s/%.*s", j->cfg->out_dir, (int)(slash - rel), rel);
+  snprintf(stem, sizeof stem, "%.*s", (int)(dot - slash - 1), slash + 1);
+  snprintf(ext, sizeof ext, "%s", dot);
+  char base[5400], best_digest[17], best_name[512] = "";
+  snprintf(base, sizeof base, "%s/%s%s", dir, stem, ext);
+  char base_digest[17];
+  if (mv_file_digest_hex(base, base_digest, 16) != 0) return;
+  snprintf(best_digest, sizeof best_digest, "%s", base_digest);
+  DIR *d = opendir(dir);
+  if (!d) return;
+  size_t sl = strlen(stem), el = strlen(ext);
+  for (struct dirent *e; (e = readdir(d));) {
+    size_t n = strlen(e->d_name);
+    if (n != sl + 1 + 16 + el || strncmp(e->d_name, stem, sl) != 0 ||
+        e->d_name[sl] != '~' || strcmp(e->d_name + n - el, ext) != 0)
+      continue;
+    const char *digest = e->d_name + sl + 1;
+    if (strncmp(digest, best_digest, 16) < 0) {
+      snprintf(best_digest, sizeof best_digest, "%.16s", digest);
+      snprintf(best_name, sizeof best_name, "%s", e->d_name);
+    }
+  }
+  closedir(d);
+  if (!best_name[0]) return; /* the plain name already holds the smallest */
+  char moved[5400], winner[5400], rel_moved[600], rel_winner[600];
+  snprintf(moved, sizeof moved, "%s/%s~%s%s", dir, stem, base_digest, ext);
+  snprintf(winner, sizeof winner, "%s/%s", dir, best_name);
+  snprintf(rel_moved, sizeof rel_moved, "%.*s/%s~%s%s", (int)(slash - rel), rel,
+           stem, base_digest, ext);
+  snprintf(rel_winner, sizeof rel_winner, "%.*s/%s", (int)(slash - rel), rel,
+           best_name);
+  if (mv_place_file(base, moved) < 0 || mv_place_file(winner, base) != 0) {
+    mv_log(MV_LOG_ERROR, "job", "cannot settle the names of objects sharing "
+                                "a SOP Instance UID in %s", dir);
+    return;
+  }
+  mv_report_rename_output(j->cfg->report, rel, rel_moved);
+  mv_report_rename_output(j->cfg->report, rel_winner, rel);
 }
 
 static void *worker_main(void *arg) {
@@ -427,6 +494,11 @@ int mv_job_run(const mv_job_config *cfg, mv_summary *sum, char *err,
   }
   free(workers);
   free(threads);
+  for (size_t i = 0; i < j.ncollided; i++) {
+    settle_collision(&j, j.collided[i]);
+    free(j.collided[i]);
+  }
+  free(j.collided);
   rmdir(j.tmp_dir);
   sum->jobs = n;
   sum->seconds = now_seconds() - j.started;

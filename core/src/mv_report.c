@@ -13,7 +13,66 @@ struct mv_report {
   FILE *f;
   char *path, *tmp;
   unsigned long rows;
+  char **renames; /* pairs: from, to */
+  size_t nrenames;
 };
+
+int mv_report_rename_output(mv_report *r, const char *from, const char *to) {
+  char **grown = realloc(r->renames, (r->nrenames + 1) * 2 * sizeof *grown);
+  if (!grown) return -1;
+  r->renames = grown;
+  r->renames[2 * r->nrenames] = strdup(from);
+  r->renames[2 * r->nrenames + 1] = strdup(to);
+  if (!r->renames[2 * r->nrenames] || !r->renames[2 * r->nrenames + 1]) {
+    free(r->renames[2 * r->nrenames]);
+    free(r->renames[2 * r->nrenames + 1]);
+    return -1;
+  }
+  r->nrenames++;
+  return 0;
+}
+
+static void free_renames(mv_report *r) {
+  for (size_t i = 0; i < 2 * r->nrenames; i++) free(r->renames[i]);
+  free(r->renames);
+  r->renames = NULL;
+  r->nrenames = 0;
+}
+
+/* Rows are one per line, so the outputs that moved after their row was
+ * written are corrected line by line into a second file. */
+static int apply_renames(mv_report *r) {
+  if (!r->nrenames) return 0;
+  size_t n = strlen(r->tmp) + 8;
+  char *fixed = malloc(n);
+  if (!fixed) return -1;
+  snprintf(fixed, n, "%s.fix", r->tmp);
+  FILE *in = fopen(r->tmp, "r"), *out = fopen(fixed, "w");
+  char *line = NULL;
+  size_t cap = 0;
+  int bad = !in || !out;
+  while (!bad && getline(&line, &cap, in) > 0) {
+    const char *done = NULL;
+    for (size_t i = 0; i < r->nrenames && !done; i++) {
+      char pattern[1200];
+      snprintf(pattern, sizeof pattern, "\"output\": \"%s\"", r->renames[2 * i]);
+      char *at = strstr(line, pattern);
+      if (!at) continue;
+      fwrite(line, 1, (size_t)(at - line), out);
+      fprintf(out, "\"output\": \"%s\"", r->renames[2 * i + 1]);
+      fputs(at + strlen(pattern), out);
+      done = line;
+    }
+    if (!done) fputs(line, out);
+  }
+  free(line);
+  if (in) fclose(in);
+  if (out && fclose(out) != 0) bad = 1;
+  if (!bad && rename(fixed, r->tmp) != 0) bad = 1;
+  if (bad) unlink(fixed);
+  free(fixed);
+  return bad ? -1 : 0;
+}
 
 mv_report *mv_report_open(const char *path, char *err, size_t errlen) {
   mv_report *r = calloc(1, sizeof *r);
@@ -78,6 +137,8 @@ int mv_report_close(mv_report *r, const mv_summary *s) {
   int bad = ferror(f);
   if (fclose(f) != 0) bad = 1;
   r->f = NULL;
+  if (!bad && apply_renames(r) != 0) bad = 1;
+  free_renames(r);
   int rc = -1;
   if (!bad && rename(r->tmp, r->path) == 0) rc = 0;
   else unlink(r->tmp);
@@ -89,6 +150,7 @@ int mv_report_close(mv_report *r, const mv_summary *s) {
 
 void mv_report_abort(mv_report *r) {
   if (!r) return;
+  free_renames(r);
   if (r->f) fclose(r->f);
   if (r->tmp) unlink(r->tmp);
   free(r->path);

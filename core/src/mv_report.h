@@ -36,6 +36,9 @@ typedef struct mv_report_row {
 mv_report *mv_report_open(const char *path, char *err, size_t errlen);
 /* Not thread-safe: the job serialises calls. */
 void mv_report_add(mv_report *r, const mv_report_row *row);
+/* An output already reported moved from `from` to `to` (both relative to
+ * OUT); rows are corrected when the report is closed. */
+int mv_report_rename_output(mv_report *r, const char *from, const char *to);
 /* Write the summary, close and rename into place. Returns 0 or -1. */
 int mv_report_close(mv_report *r, const mv_summary *s);
 /* Drop the partial report (configuration error before any data). */

@@ -509,18 +509,22 @@ static void get_uid(const mv_format_ops *ops, mv_doc *doc, const char *key,
 /* Objects without a SOP Common module (a DICOMDIR) still need a keyed,
  * stable MediaStorageSOPInstanceUID: the original one would survive, and a
  * fresh random one would make re-runs differ. */
-static int name_instance(mv_engine *e, const mv_format_ops *ops, mv_doc *doc,
+static int name_instance(mv_engine *e, const mv_loaded *fmt, mv_doc *doc,
                          const char *input_id) {
+  const mv_format_ops *ops = fmt->desc->format;
   const char *v = NULL;
   size_t len = 0;
+  uint32_t tag;
+  char vr[4];
+  if (ops->resolve(fmt->state, "MediaStorageSOPInstanceUID", &tag, vr) != MV_OK)
+    return MV_OK; /* not a format with instance UIDs */
   if (ops->get(doc, "SOPInstanceUID", &v, &len) == MV_OK && len) return MV_OK;
   char uid[64];
   if (ops->get(doc, "(0002,0003)", &v, &len) == MV_OK && len)
     mv_derive_uid(e->key, v, len, uid);
   else
     mv_derive_uid(e->key, input_id, strlen(input_id), uid);
-  int rc = ops->set(doc, "(0002,0003)", "UI", uid, strlen(uid));
-  return rc == MV_EUNSUPPORTED || rc == MV_ENOTFOUND ? MV_OK : rc;
+  return ops->set(doc, "(0002,0003)", "UI", uid, strlen(uid));
 }
 
 void mv_deid_document(mv_engine *e, const mv_loaded *fmt, mv_doc *doc,
@@ -607,7 +611,7 @@ void mv_deid_document(mv_engine *e, const mv_loaded *fmt, mv_doc *doc,
              "cannot write de-identification marks: %s", mv_strerror(rc));
     return;
   }
-  rc = name_instance(e, ops, doc, input_id);
+  rc = name_instance(e, fmt, doc, input_id);
   if (rc != MV_OK) {
     out->rc = rc;
     snprintf(out->reason, sizeof out->reason,

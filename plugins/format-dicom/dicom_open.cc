@@ -1,0 +1,194 @@
+/* dicom_open.cc - open(): guard, parse with dcmtk, convert text to UTF-8.
+ *
+ * The guard (dicom_guard.cc) has already refused what must not reach dcmtk.
+ * When its pre-scan could not vouch for a file, dcmtk parses it on a thread
+ * with a large stack and the nesting depth is measured on the parsed tree,
+ * so no input can overflow the caller's stack. Large values stay on disk
+ * (dcmtk's maxReadLength) until written. */
+#include "dicom_internal.h"
+
+#include "dcmtk/dcmdata/dcdeftag.h"
+#include "dcmtk/dcmdata/dcmetinf.h"
+#include "dcmtk/dcmdata/dcxfer.h"
+
+#include <pthread.h>
+
+#include <memory>
+#include <new>
+
+namespace mvdcm {
+namespace {
+
+/* Stack for parsing files the pre-scan could not vouch for. Only reserved
+ * address space until touched. */
+constexpr size_t kBigStack = size_t(256) << 20;
+
+OFCondition load(mv_doc *doc, const char *path) {
+  /* EGL_withoutGL drops group length elements: dcmtk recomputes what the
+   * writer needs, and stale lengths are a classic source of broken files. */
+  return doc->ff.loadFile(OFFilename(path), EXS_Unknown, EGL_withoutGL,
+                          DCM_MaxReadLength, ERM_autoDetect);
+}
+
+/* Deepest SQ nesting of a parsed tree, without recursion. */
+unsigned tree_depth(DcmItem *root) {
+  struct Pos {
+    DcmItem *item;
+    DcmObject *el;
+  };
+  std::vector<Pos> st;
+  unsigned maxd = 0;
+  st.push_back({root, nullptr});
+  while (!st.empty()) {
+    Pos &top = st.back();
+    DcmObject *el = top.item->nextInContainer(top.el);
+    top.el = el;
+    if (!el) {
+      st.pop_back();
+      continue;
+    }
+    if (el->ident() != EVR_SQ) continue;
+    DcmSequenceOfItems *sq = static_cast<DcmSequenceOfItems *>(el);
+    unsigned d = static_cast<unsigned>(st.size());
+    if (d > maxd) maxd = d;
+    if (d > kMaxDepth) return d; /* enough to refuse */
+    /* push every item; their order does not matter for a depth */
+    for (unsigned long i = 0; i < sq->card(); i++) st.push_back({sq->getItem(i), nullptr});
+  }
+  return maxd;
+}
+
+struct BigJob {
+  mv_doc *doc;
+  const char *path;
+  OFCondition cond;
+  bool too_deep = false;
+  bool failed = false;
+};
+
+void *big_stack_load(void *arg) {
+  BigJob *job = static_cast<BigJob *>(arg);
+  try {
+    job->cond = load(job->doc, job->path);
+    /* Measure even a failed parse: its partial tree may be deep too. */
+    job->too_deep = tree_depth(job->doc->ff.getDataset()) > kMaxDepth;
+  } catch (...) {
+    job->failed = true;
+  }
+  if (job->too_deep || job->failed || job->cond.bad()) {
+    /* dcmtk's destructors recurse too: free the tree on this stack */
+    try {
+      delete job->doc;
+    } catch (...) {
+    }
+    job->doc = nullptr;
+  }
+  return nullptr;
+}
+
+/* Parse on a dedicated thread with a large stack. */
+int load_on_big_stack(mv_doc *&doc, const char *path, OFCondition &cond,
+                      char *err, size_t errlen) {
+  BigJob job{doc, path, EC_Normal};
+  pthread_attr_t attr;
+  if (pthread_attr_init(&attr) != 0) {
+    set_err(err, errlen, "cannot create parser thread");
+    return MV_ENOMEM;
+  }
+  pthread_attr_setstacksize(&attr, kBigStack);
+  pthread_t th;
+  int prc = pthread_create(&th, &attr, big_stack_load, &job);
+  pthread_attr_destroy(&attr);
+  if (prc != 0) {
+    set_err(err, errlen, "cannot create parser thread");
+    return MV_ELIMIT;
+  }
+  pthread_join(th, nullptr);
+  doc = job.doc;
+  if (job.failed) {
+    set_err(err, errlen, "parser failed");
+    return MV_EPLUGIN;
+  }
+  if (job.too_deep) {
+    set_err(err, errlen, "sequence nesting deeper than %u levels", kMaxDepth);
+    return MV_ELIMIT;
+  }
+  cond = job.cond;
+  return MV_OK;
+}
+
+/* Groups 0000 (command) and 0002 (file meta) do not belong in a stored
+ * dataset; stray copies can carry AE titles, and the meta is rebuilt on
+ * write anyway. Items are sorted by tag, so they are at the front. */
+void drop_stray_groups(DcmDataset *ds) {
+  DcmList *list = element_list(ds);
+  DcmObject *o = list->seek(ELP_first);
+  while (o && o->getGTag() <= 0x0002) {
+    if (o->getGTag() == 0x0000 || o->getGTag() == 0x0002) {
+      delete list->remove(); /* cursor moves to the next element */
+      o = list->get(ELP_atpos);
+    } else {
+      o = list->seek(ELP_next);
+    }
+  }
+}
+
+} // namespace
+
+int op_open(void *state, const char *path, mv_doc **out, char *err,
+            size_t errlen) {
+  if (!path || !out) return MV_EINVAL;
+  *out = nullptr;
+  GuardResult g;
+  int rc = guard_file(path, g, err, errlen);
+  if (rc != MV_OK) return rc;
+
+  std::unique_ptr<mv_doc> own(new mv_doc);
+  own->st = static_cast<const State *>(state);
+  OFCondition cond;
+  if (g.unsure) {
+    const State *st = own->st;
+    if (st && st->log) /* never the path: names live there */
+      st->log(MV_LOG_DEBUG, "format-dicom",
+                    "pre-scan unsure (%s); parsing on a large stack", g.why);
+    /* the parser thread may have to free the doc on its own stack */
+    mv_doc *d = own.release();
+    rc = load_on_big_stack(d, path, cond, err, errlen);
+    own.reset(d);
+    if (rc != MV_OK) return rc;
+  } else {
+    cond = load(own.get(), path);
+  }
+  if (cond.bad()) {
+    set_err(err, errlen, "cannot parse DICOM: %s", cond.text());
+    return MV_EFORMAT;
+  }
+  mv_doc *doc = own.get();
+  DcmDataset *ds = doc->ff.getDataset();
+  if (!ds || ds->card() == 0) {
+    set_err(err, errlen, "no attributes in dataset");
+    return MV_EFORMAT;
+  }
+  doc->read_xfer = ds->getOriginalXfer();
+  if (doc->read_xfer == EXS_Unknown) {
+    set_err(err, errlen, "cannot determine the transfer syntax");
+    return MV_EFORMAT;
+  }
+  drop_stray_groups(ds);
+  if (ds->card() == 0) {
+    set_err(err, errlen, "no attributes in dataset");
+    return MV_EFORMAT;
+  }
+  if ((rc = to_utf8(doc, err, errlen)) != MV_OK) return rc;
+  /* Raw datasets come without meta; they leave as Part 10 files, and an
+   * implicit VR one as explicit VR little endian (the default syntax). */
+  DcmMetaInfo *meta = doc->ff.getMetaInfo();
+  bool had_meta = meta && meta->card() > 0;
+  doc->write_xfer = doc->read_xfer;
+  if (!had_meta && !DcmXfer(doc->read_xfer).isExplicitVR())
+    doc->write_xfer = EXS_LittleEndianExplicit;
+  *out = own.release();
+  return MV_OK;
+}
+
+} // namespace mvdcm

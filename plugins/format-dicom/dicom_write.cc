@@ -1,0 +1,66 @@
+/* dicom_write.cc - write(): a Part 10 file with a meta header rebuilt.
+ *
+ * The meta header is rebuilt rather than kept: old headers can carry names
+ * (Source/Sending/Receiving AE titles, private information), and the core
+ * may have changed the SOP Class/Instance UIDs it must repeat. Pixel data
+ * is written in the transfer syntax it was read in, so dcmtk copies it
+ * (fragments included) without decoding. */
+#include "dicom_internal.h"
+
+#include "dcmtk/dcmdata/dcdeftag.h"
+#include "dcmtk/dcmdata/dcmetinf.h"
+
+#include <cstdio>
+#include <unistd.h>
+
+namespace mvdcm {
+namespace {
+
+/* The value of a top-level UID element, or "" */
+OFString uid_of(DcmItem *item, const DcmTagKey &tag) {
+  OFString v;
+  if (item && item->findAndGetOFString(tag, v).bad()) v.clear();
+  return v;
+}
+
+} // namespace
+
+int op_write(mv_doc *doc, const char *path, char *err, size_t errlen) {
+  if (!doc || !path) return MV_EINVAL;
+  DcmDataset *ds = doc->ff.getDataset();
+  DcmMetaInfo *meta = doc->ff.getMetaInfo();
+  if (!ds || !meta) return MV_EINVAL;
+
+  /* A non-ASCII value set into a dataset that declared no character set
+   * makes it UTF-8; say so. (Declared sets were converted at open.) */
+  if (doc->non_ascii) {
+    OFString cs;
+    if (ds->findAndGetOFStringArray(DCM_SpecificCharacterSet, cs).bad() ||
+        cs.empty())
+      ds->putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 192");
+  }
+
+  /* Keep only what the dataset cannot tell (a DICOMDIR has no SOP Common
+   * module), then let dcmtk fill version, syntax and implementation. */
+  OFString cls = uid_of(ds, DCM_SOPClassUID);
+  OFString inst = uid_of(ds, DCM_SOPInstanceUID);
+  if (cls.empty()) cls = uid_of(meta, DCM_MediaStorageSOPClassUID);
+  if (inst.empty()) inst = uid_of(meta, DCM_MediaStorageSOPInstanceUID);
+  /* Assigning a fresh header also zeroes the preamble, which dcmtk would
+   * otherwise copy from the input (it can hold anything). */
+  *meta = DcmMetaInfo();
+  if (!cls.empty()) meta->putAndInsertString(DCM_MediaStorageSOPClassUID, cls.c_str());
+  if (!inst.empty()) meta->putAndInsertString(DCM_MediaStorageSOPInstanceUID, inst.c_str());
+
+  OFCondition c = doc->ff.saveFile(OFFilename(path), doc->write_xfer,
+                                   EET_ExplicitLength, EGL_withoutGL,
+                                   EPD_noChange, 0, 0, EWM_fileformat);
+  if (c.bad()) {
+    unlink(path); /* never leave a partial output behind */
+    set_err(err, errlen, "cannot write DICOM: %s", c.text());
+    return MV_EIO;
+  }
+  return MV_OK;
+}
+
+} // namespace mvdcm

@@ -12,6 +12,9 @@
 #include <unistd.h>
 
 int mv_mkdirs(const char *path) {
+  /* Most outputs land in folders that exist already: one call. */
+  if (mkdir(path, 0755) == 0 || errno == EEXIST) return 0;
+  if (errno != ENOENT) return -1;
   char buf[PATH_MAX];
   if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
     errno = ENAMETOOLONG;

@@ -12,22 +12,25 @@
 #include <unistd.h>
 
 int mv_mkdirs(const char *path) {
-  /* Most outputs land in folders that exist already: one call. */
+  /* Most outputs land in folders that exist already: one call. Otherwise
+   * create the missing parent first, so each missing level costs one
+   * failed and one successful call, never a walk from the root. */
   if (mkdir(path, 0755) == 0 || errno == EEXIST) return 0;
   if (errno != ENOENT) return -1;
-  char buf[PATH_MAX];
-  if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
+  char parent[PATH_MAX];
+  if (snprintf(parent, sizeof parent, "%s", path) >= (int)sizeof parent) {
     errno = ENAMETOOLONG;
     return -1;
   }
-  for (char *p = buf + 1; *p; p++) {
-    if (*p != '/') continue;
-    *p = 0;
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST) return -1;
-    *p = '/';
+  char *slash = strrchr(parent, '/');
+  while (slash && slash > parent && slash[1] == 0) { /* trailing slashes */
+    *slash = 0;
+    slash = strrchr(parent, '/');
   }
-  if (mkdir(buf, 0755) != 0 && errno != EEXIST) return -1;
-  return 0;
+  if (!slash || slash == parent) return -1;
+  *slash = 0;
+  if (mv_mkdirs(parent) != 0) return -1;
+  return mkdir(path, 0755) == 0 || errno == EEXIST ? 0 : -1;
 }
 
 static int same_bytes(const char *a, const char *b) {

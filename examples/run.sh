@@ -25,4 +25,6 @@ for f in r["files"]:
     if f["status"] != "ok":
         print(f"  {f['status']}: {f['input']}: {f['reason']}")
 PY
-exit $status
+# 1 means some inputs were rejected with a reason (here: images whose policy
+# needs pixel cleaning): the demo ran as intended. 2 or worse is a failure.
+[ "$status" -le 1 ] || exit "$status"

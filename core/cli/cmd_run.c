@@ -148,6 +148,7 @@ int mv_cmd_run(int argc, char **argv) {
   sum.policy_source = mv_policy_source(policy);
   sum.key_fingerprint = fingerprint;
   mv_job_config cfg = {.rules = rules,
+                       .loaded = policy,
                        .key = &key,
                        .out_dir = out_abs,
                        .report = rep,

@@ -463,8 +463,12 @@ int mv_job_run(const mv_job_config *cfg, mv_summary *sum, char *err,
     workers[i].j = &j;
     workers[i].index = i;
     char why[1024];
-    if (mv_policy_load(cfg->env, cfg->rules, &workers[i].policy, why,
-                       sizeof why) == MV_OK)
+    /* Each worker needs its own Lua state; the caller's validated copy
+     * serves the first one instead of being loaded twice. */
+    if (i == 0 && cfg->loaded)
+      workers[i].engine = mv_engine_new(cfg->key, cfg->loaded);
+    else if (mv_policy_load(cfg->env, cfg->rules, &workers[i].policy, why,
+                            sizeof why) == MV_OK)
       workers[i].engine = mv_engine_new(cfg->key, workers[i].policy);
     if (!workers[i].engine)
       mv_log(MV_LOG_ERROR, "job", "worker %d could not load the policy", i);

@@ -14,6 +14,8 @@
 
 typedef struct mv_job_config {
   const char *rules;          /* profile name or rule file */
+  mv_policy *loaded;          /* optional: `rules` already loaded by the
+                                 caller; worker 0 uses it (caller frees) */
   const mv_key *key;
   const char *out_dir;        /* absolute, exists */
   mv_report *report;

@@ -16,21 +16,8 @@ set -euo pipefail
 
 : "${MEDVEIL:?set MEDVEIL to the medveil binary}"
 SRC=${MEDVEIL_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok   - $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL - $*"; }
-check() { local msg=$1; shift; if "$@"; then ok "$msg"; else bad "$msg"; fi; }
-finish() { echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ]; }
+. "$(dirname "$0")/lib.sh"
 
-find_py() {
-  local c
-  for c in "${PYTHON:-}" /usr/bin/python3 python3; do
-    [ -n "$c" ] && command -v "$c" >/dev/null 2>&1 &&
-      "$c" -c 'import pydicom' >/dev/null 2>&1 && { echo "$c"; return 0; }
-  done
-  return 1
-}
 if ! PY=$(find_py); then bad "python3 with pydicom not found (apt-get install python3-pydicom)"; finish; exit 1; fi
 if [ ! -x "$MEDVEIL" ]; then bad "MEDVEIL=$MEDVEIL is not executable"; finish; exit 1; fi
 

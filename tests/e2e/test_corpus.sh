@@ -22,18 +22,9 @@ if [ ! -d "$CORPUS/dicom" ]; then
 fi
 CORPUS=$(cd "$CORPUS" && pwd)
 TIMEOUT=${CORPUS_TIMEOUT:-900}
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok   - $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL - $*"; }
-check() { local msg=$1; shift; if "$@"; then ok "$msg"; else bad "$msg"; fi; }
-finish() { echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ]; }
+. "$(dirname "$0")/lib.sh"
 
-PY=""
-for c in "${PYTHON:-}" /usr/bin/python3 python3; do
-  [ -n "$c" ] && command -v "$c" >/dev/null 2>&1 && "$c" -c 'import json' 2>/dev/null && { PY=$c; break; }
-done
-[ -n "$PY" ] || { bad "python3 not found"; finish; exit 1; }
+PY=$(find_py json) || { bad "python3 not found"; finish; exit 1; }
 [ -x "$MEDVEIL" ] || { bad "MEDVEIL=$MEDVEIL is not executable"; finish; exit 1; }
 command -v dcmdump >/dev/null || { bad "dcmdump not found (apt-get install dcmtk)"; finish; exit 1; }
 

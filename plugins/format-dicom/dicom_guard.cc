@@ -2,8 +2,10 @@
  *
  * Runs before dcmtk sees the file: finds the preamble and file meta, reads
  * the transfer syntax, refuses syntaxes dcmtk 3.6.7 does not know (it would
- * silently drop their pixel data), inflates deflated datasets (bounded) and
- * runs the non-recursive pre-scan for nesting depth and impossible lengths.
+ * silently drop their pixel data) except the explicit VR little endian
+ * encapsulated ones it can carry under a stand-in syntax, inflates deflated
+ * datasets (bounded) and runs the non-recursive pre-scan for nesting depth
+ * and impossible lengths.
  * The file is mapped, not read, so the pre-scan touches only header pages. */
 #include "dicom_internal.h"
 
@@ -122,6 +124,22 @@ bool inflate_all(const uint8_t *src, size_t n, std::vector<uint8_t> &out,
 
 } // namespace
 
+const char *passthrough_uid(const std::string &uid) {
+  static const char *const uids[] = {
+      "1.2.840.10008.1.2.4.201", /* HTJ2K Lossless */
+      "1.2.840.10008.1.2.4.202", /* HTJ2K Lossless RPCL */
+      "1.2.840.10008.1.2.4.203", /* HTJ2K */
+      "1.2.840.10008.1.2.4.110", /* JPEG XL Lossless */
+      "1.2.840.10008.1.2.4.111", /* JPEG XL JPEG Recompression */
+      "1.2.840.10008.1.2.4.112", /* JPEG XL */
+      "1.2.840.10008.1.2.8.1",   /* Deflated Image Frame Compression */
+      "1.2.840.10008.1.2.1.98",  /* Encapsulated Uncompressed Explicit LE */
+  };
+  for (const char *u : uids)
+    if (uid == u) return u;
+  return nullptr;
+}
+
 int guard_file(const char *path, GuardResult &g, char *err, size_t errlen) {
   Mapping m;
   m.fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -187,6 +205,12 @@ int guard_file(const char *path, GuardResult &g, char *err, size_t errlen) {
   bool deflated = false;
   if (!ts.empty()) {
     DcmXfer x(ts.c_str());
+    if (x.getXfer() == EXS_Unknown && passthrough_uid(ts)) {
+      /* dcmtk does not know it; it parses and writes it as the stand-in */
+      g.passthrough = passthrough_uid(ts);
+      g.ds_start = ds_start;
+      x = kStandIn;
+    }
     if (x.getXfer() == EXS_Unknown) {
       if (printable_uid(ts))
         set_err(err, errlen, "transfer syntax %s not supported", ts.c_str());

@@ -102,9 +102,22 @@ void prescan(const uint8_t *p, size_t n, size_t start, ScanEnc enc,
 void prescan_init();
 
 /* --- file guard (dicom_guard.cc) --- */
+/* Transfer syntaxes dcmtk 3.6.7 does not know but that are explicit VR
+ * little endian with encapsulated pixel data (HTJ2K, JPEG XL, Deflated
+ * Image Frame, Encapsulated Uncompressed). dcmtk parses and writes their
+ * datasets as a known syntax of the same shape (the stand-in) and the
+ * original UID goes back into the meta. Returns the canonical UID, or
+ * nullptr when `uid` is not one of them. */
+const char *passthrough_uid(const std::string &uid);
+/* The syntax dcmtk reads and writes such datasets in. */
+constexpr E_TransferSyntax kStandIn = EXS_JPEG2000LosslessOnly;
+
 struct GuardResult {
   bool unsure = false;  /* pre-scan could not vouch for the file */
   char why[160] = {0};  /* its reason (tags only) */
+  /* set for a pass-through syntax: its UID and where the dataset starts */
+  const char *passthrough = nullptr;
+  size_t ds_start = 0;
 };
 /* Map the file, find meta and transfer syntax, refuse unknown syntaxes,
  * inflate deflated data, run the pre-scan. Returns MV_OK or a code with
@@ -119,6 +132,10 @@ struct mv_doc {
   const mvdcm::State *st = nullptr;
   E_TransferSyntax read_xfer = EXS_Unknown;  /* as parsed */
   E_TransferSyntax write_xfer = EXS_Unknown; /* what write() uses */
+  /* A pass-through syntax (see passthrough_uid): read and written as
+   * mvdcm::kStandIn, with this UID in the meta. nullptr otherwise. */
+  const char *passthrough = nullptr;
+  size_t ds_start = 0; /* pass-through: offset of the dataset in the file */
   /* get() results: valid until the next change, so kept here; a deque
    * never moves its strings when it grows. */
   std::deque<std::string> borrowed;

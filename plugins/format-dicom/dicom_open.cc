@@ -4,10 +4,12 @@
  * When its pre-scan could not vouch for a file, dcmtk parses it on a thread
  * with a large stack and the nesting depth is measured on the parsed tree,
  * so no input can overflow the caller's stack. Large values stay on disk
- * (dcmtk's maxReadLength) until written. */
+ * (dcmtk's maxReadLength) until written. Pass-through syntaxes (HTJ2K,
+ * JPEG XL...) are read as a stand-in syntax dcmtk knows. */
 #include "dicom_internal.h"
 
 #include "dcmtk/dcmdata/dcdeftag.h"
+#include "dcmtk/dcmdata/dcistrmf.h"
 #include "dcmtk/dcmdata/dcmetinf.h"
 #include "dcmtk/dcmdata/dcxfer.h"
 
@@ -23,11 +25,45 @@ namespace {
  * address space until touched. */
 constexpr size_t kBigStack = size_t(256) << 20;
 
+/* A pass-through syntax: what DcmFileFormat::read does, except that the
+ * dataset is read as the stand-in rather than as the meta says (dcmtk
+ * would guess plain explicit VR little endian, turn the pixel sequence
+ * into a native value and drop it on write). Large values stay on disk:
+ * the file stream gives each one a factory to re-read it. */
+OFCondition load_passthrough(mv_doc *doc, const char *path) {
+  DcmInputFileStream fs{OFFilename(path)};
+  OFCondition c = fs.status();
+  if (c.bad()) return c;
+  DcmMetaInfo *meta = doc->ff.getMetaInfo();
+  DcmDataset *ds = doc->ff.getDataset();
+  if (!meta || !ds) return EC_IllegalCall;
+  doc->ff.transferInit();
+  c = meta->read(fs, EXS_Unknown, EGL_withoutGL, DCM_MaxReadLength);
+  /* the pre-scan vouched for the bytes after the meta it found: dcmtk
+   * must start the dataset there too */
+  if (c.good() && static_cast<size_t>(fs.tell()) != doc->ds_start)
+    c = EC_CorruptedData;
+  if (c.good()) c = ds->read(fs, kStandIn, EGL_withoutGL, DCM_MaxReadLength);
+  doc->ff.transferEnd();
+  return c;
+}
+
 OFCondition load(mv_doc *doc, const char *path) {
+  if (doc->passthrough) return load_passthrough(doc, path);
   /* EGL_withoutGL drops group length elements: dcmtk recomputes what the
    * writer needs, and stale lengths are a classic source of broken files. */
   return doc->ff.loadFile(OFFilename(path), EXS_Unknown, EGL_withoutGL,
                           DCM_MaxReadLength, ERM_autoDetect);
+}
+
+/* The meta's transfer syntax as dcmtk read it, padding removed. */
+std::string meta_ts(DcmMetaInfo *meta) {
+  OFString v;
+  if (!meta || meta->findAndGetOFString(DCM_TransferSyntaxUID, v).bad())
+    return std::string();
+  std::string s(v.c_str(), v.length());
+  while (!s.empty() && (s.back() == '\0' || s.back() == ' ')) s.pop_back();
+  return s;
 }
 
 /* Deepest SQ nesting of a parsed tree, without recursion. */
@@ -145,6 +181,8 @@ int op_open(void *state, const char *path, mv_doc **out, char *err,
 
   std::unique_ptr<mv_doc> own(new mv_doc);
   own->st = static_cast<const State *>(state);
+  own->passthrough = g.passthrough;
+  own->ds_start = g.ds_start;
   OFCondition cond;
   if (g.unsure) {
     const State *st = own->st;
@@ -172,6 +210,19 @@ int op_open(void *state, const char *path, mv_doc **out, char *err,
   doc->read_xfer = ds->getOriginalXfer();
   if (doc->read_xfer == EXS_Unknown) {
     set_err(err, errlen, "cannot determine the transfer syntax");
+    return MV_EFORMAT;
+  }
+  /* What the guard saw must be what dcmtk read. A meta the pre-scan could
+   * not follow reaches here unchecked, and with two TransferSyntaxUIDs the
+   * guard sees the last, dcmtk the first. For a syntax dcmtk does not know
+   * it guessed the dataset's encoding and would drop the pixel data on
+   * write; a pass-through syntax must be the one the stand-in was for. */
+  std::string ts = meta_ts(doc->ff.getMetaInfo());
+  if (doc->passthrough
+          ? ts != doc->passthrough
+          : !ts.empty() && DcmXfer(ts.c_str()).getXfer() == EXS_Unknown) {
+    set_err(err, errlen,
+            "transfer syntax not supported or ambiguous in the file meta");
     return MV_EFORMAT;
   }
   drop_stray_groups(ds);

@@ -4,7 +4,8 @@
  * (Source/Sending/Receiving AE titles, private information), and the core
  * may have changed the SOP Class/Instance UIDs it must repeat. Pixel data
  * is written in the transfer syntax it was read in, so dcmtk copies it
- * (fragments included) without decoding. */
+ * (fragments included) without decoding; for a pass-through syntax that is
+ * the stand-in, with the original UID put back into the meta. */
 #include "dicom_internal.h"
 
 #include "dcmtk/dcmdata/dcdeftag.h"
@@ -52,9 +53,25 @@ int op_write(mv_doc *doc, const char *path, char *err, size_t errlen) {
   if (!cls.empty()) meta->putAndInsertString(DCM_MediaStorageSOPClassUID, cls.c_str());
   if (!inst.empty()) meta->putAndInsertString(DCM_MediaStorageSOPInstanceUID, inst.c_str());
 
-  OFCondition c = doc->ff.saveFile(OFFilename(path), doc->write_xfer,
-                                   EET_ExplicitLength, EGL_withoutGL,
-                                   EPD_noChange, 0, 0, EWM_fileformat);
+  E_FileWriteMode mode = EWM_fileformat;
+  OFCondition c = EC_Normal;
+  if (doc->passthrough) {
+    /* A syntax dcmtk does not know: the dataset goes out as the stand-in
+     * it was read in (pixel fragments copied as they are), the meta says
+     * what the file really is. dcmtk fills the meta, then the UID and the
+     * group length are put right and dcmtk is told to leave it alone. */
+    c = doc->ff.validateMetaInfo(doc->write_xfer, EWM_fileformat);
+    if (c.good())
+      c = meta->putAndInsertString(DCM_TransferSyntaxUID, doc->passthrough);
+    if (c.good())
+      c = meta->computeGroupLengthAndPadding(EGL_withGL, EPD_noChange,
+                                             EXS_LittleEndianExplicit,
+                                             EET_ExplicitLength);
+    mode = EWM_dontUpdateMeta;
+  }
+  if (c.good())
+    c = doc->ff.saveFile(OFFilename(path), doc->write_xfer, EET_ExplicitLength,
+                         EGL_withoutGL, EPD_noChange, 0, 0, mode);
   if (c.bad()) {
     unlink(path); /* never leave a partial output behind */
     set_err(err, errlen, "cannot write DICOM: %s", c.text());

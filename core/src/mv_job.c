@@ -386,7 +386,7 @@ static void walk(job *j, const char *path, int depth) {
              "out of memory listing this folder; some of its files were not "
              "processed",
              NULL);
-    qsort(names, n, sizeof *names, name_cmp);
+    if (n) qsort(names, n, sizeof *names, name_cmp);
     size_t plen = strlen(path);
     int slash = plen && path[plen - 1] == '/';
     for (size_t i = 0; i < n; i++) {

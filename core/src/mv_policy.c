@@ -395,7 +395,10 @@ static int compile_tags(compiler *c, int t) {
     lua_pop(L, 1);
   }
   lua_pop(L, 1);
-  qsort(c->p->patterns, c->p->npatterns, sizeof *c->p->patterns, pattern_cmp);
+  /* qsort with a NULL base is undefined even for zero elements. */
+  if (c->p->npatterns)
+    qsort(c->p->patterns, c->p->npatterns, sizeof *c->p->patterns,
+          pattern_cmp);
   return MV_OK;
 }
 

@@ -230,7 +230,7 @@ int mv_registry_load_dir(mv_registry *r, const char *dir, int *loaded,
     names[n++] = strdup(e->d_name);
   }
   closedir(d);
-  qsort(names, n, sizeof *names, name_cmp);
+  if (n) qsort(names, n, sizeof *names, name_cmp);
   int result = MV_OK;
   size_t used = 0;
   for (size_t i = 0; i < n; i++) {

@@ -179,6 +179,65 @@ static int parse_action(mv_lua_api *api, lua_State *L, int idx,
   return 0;
 }
 
+/* One function action, run entirely inside a protected call: the user's
+ * function, and reading what it returned (an action table may have
+ * metamethods), can raise errors that must not escape as a panic. */
+typedef struct action_call {
+  mv_lua_api *api;
+  int ref;
+  const mv_attr *a;
+  mv_action *chosen;
+  int result;
+  size_t len;
+} action_call;
+
+static void raw_field(lua_State *L, const char *k) {
+  lua_pushstring(L, k);
+  lua_insert(L, -2);
+  lua_rawset(L, -3); /* no metamethods: a script may have set some on ctx */
+}
+
+static int action_trampoline(lua_State *L) {
+  action_call *c = lua_touserdata(L, 1);
+  mv_lua_api *api = c->api;
+  const mv_attr *a = c->a;
+  lua_settop(L, 0);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, c->ref);
+  if (a->value) lua_pushlstring(L, a->value, a->len);
+  else lua_pushnil(L);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, api->ctx_ref);
+  char tag[16];
+  snprintf(tag, sizeof tag, "(%04X,%04X)", a->tag >> 16, a->tag & 0xFFFF);
+  lua_pushstring(L, tag);
+  raw_field(L, "tag");
+  lua_pushstring(L, a->vr);
+  raw_field(L, "vr");
+  lua_pushinteger(L, a->depth);
+  raw_field(L, "depth");
+  lua_call(L, 2, 1);
+  if (lua_isnil(L, -1)) {
+    c->result = MV_LUA_REMOVE;
+  } else if (lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER) {
+    size_t n;
+    const char *v = lua_tolstring(L, -1, &n);
+    if (n + 1 > api->value_cap) {
+      char *grown = realloc(api->value, n + 1);
+      if (!grown) return luaL_error(L, "out of memory");
+      api->value = grown;
+      api->value_cap = n + 1;
+    }
+    memcpy(api->value, v, n + 1);
+    c->len = n;
+    c->result = MV_LUA_SET;
+  } else if (lua_istable(L, -1) && parse_action(api, L, -1, c->chosen) == 0) {
+    c->result = MV_LUA_ACTION;
+  } else {
+    return luaL_error(L, "a function action must return a string, nil or "
+                         "an action (got %s)", luaL_typename(L, -1));
+  }
+  return 0;
+}
+
 int mv_lua_api_call_action(mv_lua_api *api, int ref, const mv_attr *a,
                            const mv_format_ops *ops, mv_doc *doc,
                            mv_action *chosen, const char **val, size_t *len,
@@ -187,56 +246,25 @@ int mv_lua_api_call_action(mv_lua_api *api, int ref, const mv_attr *a,
   api->ops = ops;
   api->doc = doc;
   int top = lua_gettop(L);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
-  if (a->value) lua_pushlstring(L, a->value, a->len);
-  else lua_pushnil(L);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, api->ctx_ref);
-  char tag[16];
-  snprintf(tag, sizeof tag, "(%04X,%04X)", a->tag >> 16, a->tag & 0xFFFF);
-  lua_pushstring(L, tag);
-  lua_setfield(L, -2, "tag");
-  lua_pushstring(L, a->vr);
-  lua_setfield(L, -2, "vr");
-  lua_pushinteger(L, a->depth);
-  lua_setfield(L, -2, "depth");
-  if (mv_sandbox_pcall(L, 2, 1) != LUA_OK) {
+  action_call c = {.api = api, .ref = ref, .a = a, .chosen = chosen,
+                   .result = MV_LUA_ERROR};
+  lua_pushcfunction(L, action_trampoline);
+  lua_pushlightuserdata(L, &c);
+  if (mv_sandbox_pcall(L, 1, 0) != LUA_OK) {
     error_text(L, why, whylen);
     lua_settop(L, top);
     return MV_LUA_ERROR;
   }
+  lua_settop(L, top);
   if (api->rejected) {
     snprintf(why, whylen, "%s", api->reject_reason);
-    lua_settop(L, top);
     return MV_LUA_ERROR;
   }
-  int result = MV_LUA_ERROR;
-  if (lua_isnil(L, -1)) {
-    result = MV_LUA_REMOVE;
-  } else if (lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER) {
-    size_t n;
-    const char *s = lua_tolstring(L, -1, &n);
-    if (n + 1 > api->value_cap) {
-      char *grown = realloc(api->value, n + 1);
-      if (!grown) {
-        snprintf(why, whylen, "out of memory");
-        lua_settop(L, top);
-        return MV_LUA_ERROR;
-      }
-      api->value = grown;
-      api->value_cap = n + 1;
-    }
-    memcpy(api->value, s, n + 1);
+  if (c.result == MV_LUA_SET) {
     *val = api->value;
-    *len = n;
-    result = MV_LUA_SET;
-  } else if (lua_istable(L, -1) && parse_action(api, L, -1, chosen) == 0) {
-    result = MV_LUA_ACTION;
-  } else {
-    snprintf(why, whylen, "a function action must return a string, nil or "
-                          "an action (got %s)", luaL_typename(L, -1));
+    *len = c.len;
   }
-  lua_settop(L, top);
-  return result;
+  return c.result;
 }
 
 int mv_lua_api_call_after(mv_lua_api *api, int ref, char *reason, size_t n) {

@@ -632,6 +632,15 @@ static int compile_table(compiler *c, int t) {
   return MV_OK;
 }
 
+/* The table is read from C, but reading it can run Lua (metamethods of
+ * the policy's tables and action values), so the whole compile runs as a
+ * protected call: any error becomes a message, never a panic. */
+static int compile_protected(lua_State *L) {
+  compiler *c = lua_touserdata(L, 2);
+  lua_pushinteger(L, compile_table(c, 1));
+  return 1;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Loading.                                                                */
 
@@ -700,7 +709,18 @@ int mv_policy_load(const mv_policy_env *env, const char *spec,
     return MV_ESCRIPT;
   }
   compiler c = {.p = p, .env = env, .err = err, .errlen = errlen};
-  int rc = compile_table(&c, lua_gettop(p->L));
+  err[0] = 0;
+  int rc = MV_ESCRIPT;
+  lua_pushcfunction(p->L, compile_protected);
+  lua_insert(p->L, -2);
+  lua_pushlightuserdata(p->L, &c);
+  if (mv_sandbox_pcall(p->L, 2, 1) == LUA_OK) {
+    rc = (int)lua_tointeger(p->L, -1);
+  } else if (!err[0]) {
+    /* An error raised while reading the table (a metamethod, a limit). */
+    snprintf(err, errlen, "%s: %s", path,
+             lua_tostring(p->L, -1) ? lua_tostring(p->L, -1) : "error");
+  }
   if (rc != MV_OK) {
     if (rc == MV_ENOMEM) snprintf(err, errlen, "%s: out of memory", path);
     mv_policy_free(p);

@@ -38,10 +38,13 @@ mv_engine *mv_engine_new(const mv_key *key, mv_policy *policy) {
   e->key = key;
   e->policy = policy;
   e->scrub = mv_scrub_new();
-  e->api = mv_lua_api_new(mv_policy_lua(policy), key);
+  /* Only policies with Lua callbacks get the Lua objects: the others may
+   * be shared between workers, whose engines must then not touch Lua. */
+  int lua = mv_policy_uses_lua(policy);
+  if (lua) e->api = mv_lua_api_new(mv_policy_lua(policy), key);
   e->bufcap = 4096;
   e->buf = malloc(e->bufcap);
-  if (!e->scrub || !e->api || !e->buf) {
+  if (!e->scrub || (lua && !e->api) || !e->buf) {
     mv_engine_free(e);
     return NULL;
   }
@@ -582,13 +585,13 @@ void mv_deid_document(mv_engine *e, const mv_loaded *fmt, mv_doc *doc,
         age > cap)
       ap.birth_over_cap = 1;
   }
-  mv_lua_api_begin(e->api, ops, doc);
+  if (e->api) mv_lua_api_begin(e->api, ops, doc);
   rc = ops->visit(doc, apply_visit, &ap);
   if (ap.failed || rc != MV_OK) {
     out->rc = ap.failed ? MV_ESCRIPT : rc;
     snprintf(out->reason, sizeof out->reason, "%s",
              ap.failed ? ap.reason : mv_strerror(rc));
-    mv_lua_api_end(e->api);
+    if (e->api) mv_lua_api_end(e->api);
     return;
   }
   int after = mv_policy_after_ref(e->policy);
@@ -602,7 +605,7 @@ void mv_deid_document(mv_engine *e, const mv_loaded *fmt, mv_doc *doc,
       return;
     }
   }
-  mv_lua_api_end(e->api);
+  if (e->api) mv_lua_api_end(e->api);
 
   rc = mv_marks_apply(e->policy, fmt, doc, out->actions);
   if (rc != MV_OK) {

@@ -463,9 +463,10 @@ int mv_job_run(const mv_job_config *cfg, mv_summary *sum, char *err,
     workers[i].j = &j;
     workers[i].index = i;
     char why[1024];
-    /* Each worker needs its own Lua state; the caller's validated copy
-     * serves the first one instead of being loaded twice. */
-    if (i == 0 && cfg->loaded)
+    /* A policy that calls back into Lua needs a state per worker; the
+     * caller's validated copy serves the first one. Without callbacks the
+     * policy is read-only C tables, which all workers share. */
+    if (cfg->loaded && (i == 0 || !mv_policy_uses_lua(cfg->loaded)))
       workers[i].engine = mv_engine_new(cfg->key, cfg->loaded);
     else if (mv_policy_load(cfg->env, cfg->rules, &workers[i].policy, why,
                             sizeof why) == MV_OK)

@@ -93,6 +93,7 @@ struct mv_policy {
   char (*modalities)[17];
   size_t nmodalities;
   int after_ref;
+  int uses_lua; /* function actions or after(): the state is needed later */
   /* Owned strings of actions (replace values, prefixes). */
   char **strings;
   size_t nstrings, strings_cap;
@@ -169,6 +170,7 @@ static int compile_action(compiler *c, int idx, mv_action *act,
   act->set = 1;
   act->func_ref = LUA_NOREF;
   if (lua_isfunction(L, idx)) {
+    c->p->uses_lua = 1;
     act->kind = MV_ACT_FUNC;
     lua_pushvalue(L, idx);
     act->func_ref = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -617,6 +619,7 @@ static int compile_table(compiler *c, int t) {
   lua_pop(L, 1);
   lua_getfield(L, t, "after");
   if (lua_isfunction(L, -1)) {
+    p->uses_lua = 1;
     p->after_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   } else {
     if (!lua_isnil(L, -1)) return fail(c, "after", "after must be a function");
@@ -826,6 +829,7 @@ int mv_policy_pixel_modality(const mv_policy *p, const char *modality) {
   return 0;
 }
 int mv_policy_after_ref(const mv_policy *p) { return p->after_ref; }
+int mv_policy_uses_lua(const mv_policy *p) { return p->uses_lua; }
 const char *mv_policy_source(const mv_policy *p) { return p->source; }
 size_t mv_policy_rule_count(const mv_policy *p) {
   return p->exact_n + p->npatterns + p->nprivates + p->nvrs;

@@ -109,6 +109,9 @@ int mv_policy_age_cap(const mv_policy *p); /* 0 when none */
 mv_pixels_when mv_policy_pixels_when(const mv_policy *p);
 int mv_policy_pixel_modality(const mv_policy *p, const char *modality);
 int mv_policy_after_ref(const mv_policy *p); /* LUA_NOREF when none */
+/* Whether objects call back into Lua (function actions, after()). A policy
+ * that does not is plain C tables after loading: threads may share it. */
+int mv_policy_uses_lua(const mv_policy *p);
 /* "file" the policy came from, for messages. */
 const char *mv_policy_source(const mv_policy *p);
 /* Number of explicit rules (tags, patterns, private, vrs). */

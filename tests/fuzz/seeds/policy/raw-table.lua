@@ -1,0 +1,25 @@
+-- the table the compiler reads, written by hand (no Lua library)
+return {
+  name = "raw",
+  description = "every section",
+  options = { retain_uids = true, clean_graphics = true, clean_recognizable_visual_features = false },
+  tags = {
+    PatientName = { action = "pseudonym", prefix = "PX-" },
+    ["(0010,0020)"] = { action = "hash", length = 20 },
+    ["(0008,1030)"] = { action = "replace", value = "STUDY" },
+    ["(60x0,3000)"] = { action = "remove" },
+    ["(0009,xx01) SOME CREATOR"] = { action = "keep" },
+    ["(0009,xxxx) SOME CREATOR"] = { action = "empty" },
+    StudyTime = { action = "year" },
+    PatientAge = { action = "age" },
+    AccessionNumber = function(v, ctx) return nil end,
+  },
+  vrs = { UI = { action = "uid" }, DA = { action = "shift" }, PN = { action = "dummy" },
+          LT = { action = "clean" } },
+  private = { action = "remove" },
+  default = { action = "keep" },
+  dates = { min_days = -400, max_days = -10, per = "StudyInstanceUID" },
+  age_cap = 90,
+  pixels = { when = "burned_in", modalities = { "US", "XC", "SM" } },
+  after = function(ds, ctx) end,
+}

@@ -8,6 +8,7 @@ packages=(
   libdcmtk-dev dcmtk
   libsodium-dev zlib1g-dev
   python3 python3-pydicom
+  clang libclang-rt-14-dev
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -11,6 +11,7 @@
 #include "mv_lua_api.h"
 #include "mv_marks.h"
 
+#define TAG_CHARSET 0x00080005u
 #define TAG_PATIENT_NAME 0x00100010u
 #define TAG_PATIENT_ID 0x00100020u
 #define TAG_BIRTH_DATE 0x00100030u
@@ -451,6 +452,12 @@ static int apply_action(applier *ap, const mv_action *act, const mv_attr *a,
 static int apply_visit(void *ud, const mv_attr *a, void *handle) {
   applier *ap = ud;
   if (ap->clean_depth && a->depth < ap->clean_depth) ap->clean_depth = 0;
+  /* SpecificCharacterSet says how the other values are encoded; a rule
+   * such as vrs.CS = mv.dummy must not make the object unreadable. */
+  if (a->tag == TAG_CHARSET) {
+    ap->out->actions[MV_ACT_KEEP]++;
+    return MV_VISIT_KEEP;
+  }
   if (private_creator_element(a->tag)) {
     char creator[65];
     copy_value(creator, sizeof creator, a->value, a->len);

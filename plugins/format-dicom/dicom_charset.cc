@@ -11,6 +11,9 @@
 #include "dicom_internal.h"
 
 #include "dcmtk/dcmdata/dcdeftag.h"
+#include "dcmtk/dcmdata/dcmetinf.h"
+#include "dcmtk/dcmdata/dcspchrs.h"
+#include "dcmtk/dcmdata/dcuid.h"
 #include "dcmtk/ofstd/ofchrenc.h"
 
 #include <iconv.h>
@@ -233,6 +236,36 @@ bool convert_item_jp(DcmItem *item, const JpSets &sets, Iconv &cv) {
   return true;
 }
 
+/* Does the item's own text (not its sequences') hold a byte outside
+ * ASCII, or an ISO 2022 escape? Pure ASCII reads the same in every set. */
+bool item_has_high_text(DcmItem *item) {
+  DcmList *list = element_list(item);
+  for (DcmObject *o = list->seek(ELP_first); o; o = list->seek(ELP_next)) {
+    if (!text_affected(o->ident())) continue;
+    char *v = nullptr;
+    Uint32 len = 0;
+    if (static_cast<DcmElement *>(o)->getString(v, len).bad() || !v) continue;
+    for (Uint32 k = 0; k < len; k++)
+      if (static_cast<unsigned char>(v[k]) >= 0x80 || v[k] == 0x1B) return true;
+  }
+  return false;
+}
+
+/* Convert one item's own elements (not its sequences) with dcmtk's
+ * converter for `cs`: used where dcmtk's whole-dataset conversion does not
+ * reach (a DICOMDIR's top level and records). */
+bool convert_item_dcmtk(DcmItem *item, const std::string &cs) {
+  DcmSpecificCharacterSet conv;
+  if (conv.selectCharacterSet(OFString(cs.c_str()), "ISO_IR 192").bad())
+    return false;
+  DcmList *list = element_list(item);
+  for (DcmObject *o = list->seek(ELP_first); o; o = list->seek(ELP_next)) {
+    if (!text_affected(o->ident())) continue;
+    if (o->convertCharacterSet(conv).bad()) return false;
+  }
+  return true;
+}
+
 struct Walk {
   DcmItem *item;
   std::string cs; /* effective character set */
@@ -269,7 +302,30 @@ int to_utf8(mv_doc *doc, char *err, size_t errlen) {
       }
     }
   }
+  /* Pure ASCII text is the same in every set: nothing to convert (the
+   * declaration stays; write() makes it ISO_IR 192 once a non-ASCII value
+   * is set). */
   if (!any_foreign) return MV_OK;
+  bool any_high = false;
+  for (const Walk &w : items)
+    if (!is_plain(w.cs) && item_has_high_text(w.item)) {
+      any_high = true;
+      break;
+    }
+  if (!any_high) return MV_OK;
+  /* dcmtk 3.6.7 does not convert a DICOMDIR's top level nor update its
+   * declaration: there every item is converted here, with its own (or
+   * inherited) set. */
+  bool dicomdir = false;
+  {
+    OFString cls;
+    DcmMetaInfo *meta = doc->ff.getMetaInfo();
+    if (meta && meta->findAndGetOFString(DCM_MediaStorageSOPClassUID, cls).good() &&
+        cls == UID_MediaStorageDirectoryStorage)
+      dicomdir = true;
+    for (const Walk &w : items)
+      if (w.item->ident() == EVR_dirRecord) dicomdir = true;
+  }
 
   /* Phase 1, Japanese items: transcode their own elements here, then let
    * them (and so their inheriting children) declare UTF-8. */
@@ -300,6 +356,27 @@ int to_utf8(mv_doc *doc, char *err, size_t errlen) {
     other_foreign = true;
   }
   /* Phase 2, every other set: dcmtk and iconv, nested sets included. */
+  if (other_foreign && dicomdir) {
+    if (!OFCharacterEncoding::isLibraryAvailable()) {
+      set_err(err, errlen, "cannot convert character set");
+      return MV_EFORMAT;
+    }
+    for (const Walk &w : items) {
+      if (is_plain(w.cs) || is_japanese(w.cs)) continue;
+      if (!convert_item_dcmtk(w.item, w.cs)) {
+        set_err(err, errlen, "cannot convert character set");
+        return MV_EFORMAT;
+      }
+    }
+    for (const Walk &w : items) {
+      if (w.item != ds && !w.item->tagExists(DCM_SpecificCharacterSet)) continue;
+      if (w.item->putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 192").bad()) {
+        set_err(err, errlen, "cannot convert character set");
+        return MV_EFORMAT;
+      }
+    }
+    return MV_OK;
+  }
   if (other_foreign && (!OFCharacterEncoding::isLibraryAvailable() ||
                         doc->ff.convertToUTF8().bad())) {
     set_err(err, errlen, "cannot convert character set");

@@ -15,6 +15,7 @@
 
 #include <pthread.h>
 
+#include <cstring>
 #include <memory>
 #include <new>
 
@@ -169,6 +170,119 @@ void drop_stray_groups(DcmDataset *ds) {
   }
 }
 
+/* Elements whose VR dcmtk did not know (explicit VR files) are kept as
+ * "unknown" and would be written as UN; on re-open unknown-VR conversion
+ * reads them with the dictionary VR, so open -> write -> open could fail
+ * without any edit. Make the tree what a re-open would see: a string
+ * dictionary VR takes the bytes as they are; a tag the dictionary does not
+ * know stays UN (re-read as UN); anything else (sequences, binary VRs) is
+ * dropped and counted. A SpecificCharacterSet is always made CS or the file
+ * is refused: without it text would pass unconverted. */
+int fix_unknown_vrs(mv_doc *doc, char *err, size_t errlen) {
+  struct Change {
+    DcmItem *item;
+    DcmElement *el;
+    DcmElement *repl; /* nullptr: drop */
+  };
+  std::vector<Change> changes;
+  std::vector<DcmItem *> todo{doc->ff.getDataset()};
+  int rc = MV_OK;
+  while (!todo.empty() && rc == MV_OK) {
+    DcmItem *item = todo.back();
+    todo.pop_back();
+    DcmList *list = element_list(item);
+    for (DcmObject *o = list->seek(ELP_first); o; o = list->seek(ELP_next)) {
+      DcmEVR evr = o->ident();
+      if (evr == EVR_SQ) {
+        DcmList *il = item_list(static_cast<DcmSequenceOfItems *>(o));
+        for (DcmObject *it = il->seek(ELP_first); it; it = il->seek(ELP_next))
+          todo.push_back(static_cast<DcmItem *>(it));
+        continue;
+      }
+      const DcmTag &tag = o->getTag();
+      const bool charset = tag == DCM_SpecificCharacterSet;
+      const bool unknown = evr == EVR_UNKNOWN || evr == EVR_UNKNOWN2B;
+      if (!unknown && !(charset && evr != EVR_CS)) continue;
+      DcmElement *el = static_cast<DcmElement *>(o);
+      DcmEVR dv = charset ? EVR_CS
+                          : DcmTag(tag.getGroup(), tag.getElement(),
+                                   tag.getPrivateCreator()).getEVR();
+      if (!charset && (dv == EVR_UN || dv == EVR_UNKNOWN || dv == EVR_UNKNOWN2B))
+        continue; /* not in the dictionary: UN now and on re-open */
+      DcmElement *repl = nullptr;
+      if (is_string_vr(dv)) {
+        const char *bytes = nullptr;
+        Uint32 len = 0;
+        bool got;
+        if (unknown) {
+          Uint8 *b = nullptr;
+          got = el->getUint8Array(b).good();
+          bytes = reinterpret_cast<const char *>(b);
+          len = el->getLength();
+        } else if (is_string_vr(evr)) {
+          char *b = nullptr;
+          got = el->getString(b, len).good();
+          bytes = b;
+        } else {
+          got = false;
+        }
+        if (len == 0) got = true;
+        /* a NUL before the end would cut the value short */
+        Uint32 end = len;
+        while (got && end > 0 && bytes[end - 1] == '\0') end--;
+        if (got && end && memchr(bytes, '\0', end)) got = false;
+        DcmTag nt(tag);
+        nt.setVR(DcmVR(dv));
+        if (got && DcmItem::newDicomElementWithVR(repl, nt).good() && repl) {
+          if (repl->putString(len ? bytes : "", len).bad()) {
+            delete repl;
+            repl = nullptr;
+          }
+        } else {
+          repl = nullptr;
+        }
+      }
+      if (!repl && charset) {
+        set_err(err, errlen,
+                "SpecificCharacterSet (0008,0005) has an invalid VR");
+        rc = MV_EFORMAT;
+        break;
+      }
+      changes.push_back({item, el, repl});
+    }
+  }
+  unsigned dropped = 0, converted = 0;
+  for (const Change &c : changes) {
+    if (rc != MV_OK) {
+      delete c.repl;
+      continue;
+    }
+    delete c.item->remove(c.el);
+    if (c.repl) {
+      if (c.item->insert(c.repl, OFTrue).bad()) {
+        delete c.repl;
+        dropped++;
+      } else {
+        converted++;
+      }
+    } else {
+      dropped++;
+    }
+  }
+  const State *st = doc->st;
+  if (rc == MV_OK && st && st->log) {
+    if (dropped)
+      st->log(MV_LOG_WARN, "format-dicom",
+              "dropped %u element(s) with a VR not valid for their tag",
+              dropped);
+    if (converted)
+      st->log(MV_LOG_DEBUG, "format-dicom",
+              "read %u element(s) with an unknown VR as their dictionary VR",
+              converted);
+  }
+  return rc;
+}
+
 } // namespace
 
 int op_open(void *state, const char *path, mv_doc **out, char *err,
@@ -226,6 +340,11 @@ int op_open(void *state, const char *path, mv_doc **out, char *err,
     return MV_EFORMAT;
   }
   drop_stray_groups(ds);
+  if (ds->card() == 0) {
+    set_err(err, errlen, "no attributes in dataset");
+    return MV_EFORMAT;
+  }
+  if ((rc = fix_unknown_vrs(doc, err, errlen)) != MV_OK) return rc;
   if (ds->card() == 0) {
     set_err(err, errlen, "no attributes in dataset");
     return MV_EFORMAT;

@@ -24,6 +24,34 @@ OFString uid_of(DcmItem *item, const DcmTagKey &tag) {
   return v;
 }
 
+/* Any text value (SH LO ST LT PN UC UT) with a byte outside ASCII? */
+bool has_non_ascii_text(DcmItem *root) {
+  std::vector<DcmItem *> todo{root};
+  while (!todo.empty()) {
+    DcmItem *item = todo.back();
+    todo.pop_back();
+    DcmList *list = element_list(item);
+    for (DcmObject *o = list->seek(ELP_first); o; o = list->seek(ELP_next)) {
+      DcmEVR e = o->ident();
+      if (e == EVR_SQ) {
+        DcmList *il = item_list(static_cast<DcmSequenceOfItems *>(o));
+        for (DcmObject *it = il->seek(ELP_first); it; it = il->seek(ELP_next))
+          todo.push_back(static_cast<DcmItem *>(it));
+        continue;
+      }
+      if (e != EVR_SH && e != EVR_LO && e != EVR_ST && e != EVR_LT &&
+          e != EVR_PN && e != EVR_UC && e != EVR_UT)
+        continue;
+      char *v = nullptr;
+      Uint32 len = 0;
+      if (static_cast<DcmElement *>(o)->getString(v, len).bad() || !v) continue;
+      for (Uint32 k = 0; k < len; k++)
+        if (static_cast<unsigned char>(v[k]) >= 0x80) return true;
+    }
+  }
+  return false;
+}
+
 } // namespace
 
 int op_write(mv_doc *doc, const char *path, char *err, size_t errlen) {
@@ -32,13 +60,35 @@ int op_write(mv_doc *doc, const char *path, char *err, size_t errlen) {
   DcmMetaInfo *meta = doc->ff.getMetaInfo();
   if (!ds || !meta) return MV_EINVAL;
 
-  /* A non-ASCII value set into a dataset that declared no character set
-   * makes it UTF-8; say so. (Declared sets were converted at open.) */
-  if (doc->non_ascii) {
-    OFString cs;
-    if (ds->findAndGetOFStringArray(DCM_SpecificCharacterSet, cs).bad() ||
-        cs.empty())
-      ds->putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 192");
+  /* All text is UTF-8 once opened (converted, or ASCII in any set), plus
+   * what the core set. If any of it is not ASCII, the top level and every
+   * item declaring its own set must say ISO_IR 192, or the output is
+   * mislabelled (a DICOMDIR, or ASCII under another declaration). */
+  if (doc->non_ascii || has_non_ascii_text(ds)) {
+    std::vector<DcmItem *> todo{ds};
+    bool changed = false;
+    while (!todo.empty()) {
+      DcmItem *item = todo.back();
+      todo.pop_back();
+      DcmList *list = element_list(item);
+      for (DcmObject *o = list->seek(ELP_first); o; o = list->seek(ELP_next)) {
+        if (o->ident() != EVR_SQ) continue;
+        DcmList *il = item_list(static_cast<DcmSequenceOfItems *>(o));
+        for (DcmObject *it = il->seek(ELP_first); it; it = il->seek(ELP_next))
+          todo.push_back(static_cast<DcmItem *>(it));
+      }
+      if (item != ds && !item->tagExists(DCM_SpecificCharacterSet)) continue;
+      OFString cs;
+      if (item->findAndGetOFStringArray(DCM_SpecificCharacterSet, cs, OFFalse).good() &&
+          cs == "ISO_IR 192")
+        continue;
+      if (item->putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 192").bad()) {
+        set_err(err, errlen, "cannot declare the character set");
+        return MV_EIO;
+      }
+      changed = true;
+    }
+    if (changed) doc->restructured();
   }
 
   /* Keep only what the dataset cannot tell (a DICOMDIR has no SOP Common

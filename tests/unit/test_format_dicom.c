@@ -1218,6 +1218,139 @@ static void test_corpus(void) {
   passthrough_corpus(path);
 }
 
+/* ------------------------------------------- fuzz findings F1, F2
+ * Every crasher the plugin opens must survive open -> write -> re-open
+ * untouched, and again after a non-ASCII value is set (the output must
+ * then declare ISO_IR 192 and dcmdump must accept it). A refusal at open
+ * must come with a reason. */
+
+static int write_reopen(mv_doc *d, const char *name, const char *pn) {
+  char err[256] = "", out[160];
+  snprintf(out, sizeof out, "%s/reopen.dcm", tmpdir);
+  int rc = F->write(d, out, err, sizeof err);
+  if (rc != MV_OK) printf("  write %s: %s\n", name, err);
+  CHECK(rc == MV_OK);
+  if (rc != MV_OK) return 0;
+  CHECK(dcmdump_ok(out));
+  mv_doc *r = NULL;
+  err[0] = 0;
+  rc = F->open(S, out, &r, err, sizeof err);
+  if (rc != MV_OK) printf("  reopen %s: %s\n", name, err);
+  CHECK(rc == MV_OK && r != NULL);
+  if (r && pn) {
+    const char *v = get_str(r, "(0010,0010)");
+    CHECK(v && !strcmp(v, pn));
+    const char *cs = get_str(r, "(0008,0005)");
+    CHECK(cs && !strcmp(cs, "ISO_IR 192"));
+  }
+  if (r) F->close(r);
+  unlink(out);
+  return rc == MV_OK;
+}
+
+static void test_fuzz_reopen(void) {
+  static const char *const names[] = {
+      "format_dicom-dicomdir-charset-reopen",
+      "format_dicom-charset-badvr-reopen",
+      "format_dicom-unknown-vr-sq-reopen",
+  };
+  const char *pn = "M\xc3\xbcller^J\xc3\xb6rg"; /* UTF-8 */
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    char path[600], err[256] = "";
+    snprintf(path, sizeof path, "%s/tests/fuzz/crashers/%s", MV_SOURCE_DIR,
+             names[i]);
+    CHECK(exists(path));
+    for (int edit = 0; edit < 2; edit++) {
+      mv_doc *d = NULL;
+      err[0] = 0;
+      int rc = F->open(S, path, &d, err, sizeof err);
+      if (rc != MV_OK) {
+        CHECK(err[0] != 0); /* refused, with a reason */
+        break;
+      }
+      if (edit)
+        CHECK(F->set(d, "(0010,0010)", NULL, pn, strlen(pn)) == MV_OK);
+      CHECK(write_reopen(d, names[i], edit ? pn : NULL));
+      F->close(d);
+    }
+  }
+
+  /* a SpecificCharacterSet with a VR dcmtk does not know still converts
+   * Latin-1 (raw explicit VR little endian dataset) */
+  static const unsigned char badvr[] = {
+      /* a known VR first, so the encoding is recognised as explicit */
+      0x04, 0x00, 0x30, 0x11, 'C', 'S', 4, 0, 'T', 'E', 'S', 'T',
+      /* unknown VRs made of letters take a 4-byte length, like UN */
+      0x08, 0x00, 0x05, 0x00, 'Z', 'Z', 0, 0, 10, 0, 0, 0, 'I', 'S', 'O', '_', 'I', 'R',
+      ' ', '1', '0', '0',
+      0x10, 0x00, 0x10, 0x00, 'P', 'N', 4, 0, 'B', 'r', 0xFC, 'n',
+      0x10, 0x00, 0x20, 0x00, 'Q', 'Q', 0, 0, 4, 0, 0, 0, 'I', 'D', '4', '2'};
+  char in[160];
+  snprintf(in, sizeof in, "%s/badvr.dcm", tmpdir);
+  FILE *f = fopen(in, "wb");
+  CHECK(f && fwrite(badvr, 1, sizeof badvr, f) == sizeof badvr);
+  if (f) fclose(f);
+  mv_doc *d = open_ok(in);
+  if (d) {
+    const char *v = get_str(d, "(0010,0010)");
+    CHECK(v && !strcmp(v, "Br\xc3\xbcn"));
+    v = get_str(d, "(0010,0020)"); /* unknown VR, dictionary LO */
+    CHECK(v && !strcmp(v, "ID42"));
+    CHECK(write_reopen(d, "badvr", NULL));
+    F->close(d);
+  }
+  unlink(in);
+
+  /* a DICOMDIR whose top level and records declare Latin-1: converted per
+   * item, declared ISO_IR 192 everywhere, re-opens */
+  char dump[160], dir[160], cmd[600];
+  snprintf(dump, sizeof dump, "%s/dicomdir.txt", tmpdir);
+  snprintf(dir, sizeof dir, "%s/DICOMDIR", tmpdir);
+  f = fopen(dump, "wb");
+  CHECK(f != NULL);
+  if (!f) return;
+  fputs("(0002,0001) OB 00\\01\n"
+        "(0002,0002) UI =MediaStorageDirectoryStorage\n"
+        "(0002,0003) UI [1.2.3.4]\n"
+        "(0002,0010) UI =LittleEndianExplicit\n"
+        "(0004,1130) CS [TEST]\n"
+        "(0008,0005) CS [ISO_IR 100]\n"
+        "(0010,0010) PN [Top\xe9]\n"
+        "(0004,1220) SQ (Sequence with explicit length #=2)\n"
+        "  (fffe,e000) na (Item with explicit length #=4)\n"
+        "    (0004,1430) CS [PATIENT]\n"
+        "    (0010,0010) PN [M\xfcller^J\xf6rg]\n"
+        "    (0010,0020) LO [ID1]\n"
+        "  (fffe,e00d) na (ItemDelimitationItem for re-encoding)\n"
+        "  (fffe,e000) na (Item with explicit length #=4)\n"
+        "    (0004,1430) CS [PATIENT]\n"
+        "    (0008,0005) CS [ISO_IR 101]\n"
+        "    (0010,0010) PN [\xb3\xf3" "d\xbc]\n"
+        "  (fffe,e00d) na (ItemDelimitationItem for re-encoding)\n"
+        "(fffe,e0dd) na (SequenceDelimitationItem for re-encoding)\n",
+        f);
+  fclose(f);
+  snprintf(cmd, sizeof cmd, "dump2dcm -q +E '%s' '%s' >/dev/null 2>&1", dump,
+           dir);
+  if (system(cmd) != 0) {
+    printf("DICOMDIR charset: skipped (dump2dcm failed)\n");
+  } else if ((d = open_ok(dir)) != NULL) {
+    const char *v = get_str(d, "(0010,0010)");
+    CHECK(v && !strcmp(v, "Top\xc3\xa9"));
+    v = get_str(d, "(0004,1220)[0].(0010,0010)");
+    CHECK(v && !strcmp(v, pn));
+    v = get_str(d, "(0004,1220)[1].(0010,0010)");
+    CHECK(v && !strcmp(v, "\xc5\x82\xc3\xb3" "d\xc5\xba"));
+    v = get_str(d, "(0004,1220)[1].(0008,0005)");
+    CHECK(v && !strcmp(v, "ISO_IR 192"));
+    CHECK(F->set(d, "(0010,0010)", NULL, pn, strlen(pn)) == MV_OK);
+    CHECK(write_reopen(d, "DICOMDIR", pn));
+    F->close(d);
+  }
+  unlink(dump);
+  unlink(dir);
+}
+
 int main(void) {
   const char *so = MV_BUILD_PLUGIN_DIR "/format-dicom.so";
   void *h = dlopen(so, RTLD_NOW | RTLD_LOCAL);
@@ -1258,6 +1391,7 @@ int main(void) {
   } else {
     printf("pydicom test files: skipped (python3-pydicom not installed)\n");
   }
+  test_fuzz_reopen();
   test_corpus();
 
   rmdir(tmpdir);

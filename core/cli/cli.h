@@ -12,9 +12,11 @@ enum { MV_EXIT_OK = 0, MV_EXIT_REJECTED = 1, MV_EXIT_CONFIG = 2 };
 /* Find data directories and load every plugin. On failure prints the
  * reason and returns NULL. */
 mv_registry *mv_cli_load_plugins(mv_paths *paths);
-/* A policy environment for loading rule files. */
-void mv_cli_policy_env(const mv_paths *paths, const mv_registry *r,
-                       mv_policy_env *env);
+/* Load a policy (profile name or rule file) with plugins `r` resolving
+ * keywords; `env` receives the environment (workers load with it too). On
+ * failure prints "medveil: file:line: reason" and returns NULL. */
+mv_policy *mv_cli_load_policy(const mv_paths *paths, const mv_registry *r,
+                              const char *spec, mv_policy_env *env);
 /* Print "medveil: message" to stderr. */
 void mv_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -39,11 +39,18 @@ mv_registry *mv_cli_load_plugins(mv_paths *paths) {
   return r;
 }
 
-void mv_cli_policy_env(const mv_paths *paths, const mv_registry *r,
-                       mv_policy_env *env) {
+mv_policy *mv_cli_load_policy(const mv_paths *paths, const mv_registry *r,
+                              const char *spec, mv_policy_env *env) {
   env->scripts_dir = paths->scripts;
   env->rules_dir = paths->rules;
   env->registry = r;
-  env->limits.max_bytes = 0;
+  env->limits.max_bytes = 0; /* the sandbox defaults */
   env->limits.max_instructions = 0;
+  mv_policy *p = NULL;
+  char err[4096];
+  if (mv_policy_load(env, spec, &p, err, sizeof err) != MV_OK) {
+    mv_cli_error("%s", err);
+    return NULL;
+  }
+  return p;
 }

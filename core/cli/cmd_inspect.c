@@ -85,9 +85,8 @@ int mv_cmd_inspect(int argc, char **argv) {
   char err[2048];
   if (rules) {
     mv_policy_env env;
-    mv_cli_policy_env(&paths, r, &env);
-    if (mv_policy_load(&env, rules, &policy, err, sizeof err) != 0) {
-      mv_cli_error("%s", err);
+    policy = mv_cli_load_policy(&paths, r, rules, &env);
+    if (!policy) {
       mv_registry_free(r);
       return MV_EXIT_CONFIG;
     }

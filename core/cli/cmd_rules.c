@@ -25,12 +25,8 @@ int mv_cmd_rules(int argc, char **argv) {
   mv_registry *r = mv_cli_load_plugins(&paths);
   if (!r) return MV_EXIT_CONFIG;
   mv_policy_env env;
-  mv_cli_policy_env(&paths, r, &env);
-  mv_policy *p = NULL;
-  char err[2048];
-  int rc = mv_policy_load(&env, argv[2], &p, err, sizeof err);
-  if (rc != MV_OK) {
-    fprintf(stderr, "%s\n", err);
+  mv_policy *p = mv_cli_load_policy(&paths, r, argv[2], &env);
+  if (!p) {
     mv_registry_free(r);
     return MV_EXIT_REJECTED;
   }

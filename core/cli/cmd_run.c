@@ -118,12 +118,10 @@ int mv_cmd_run(int argc, char **argv) {
   mv_paths paths;
   mv_registry *reg = mv_cli_load_plugins(&paths);
   if (!reg) return MV_EXIT_CONFIG;
-  mv_policy_env env;
-  mv_cli_policy_env(&paths, reg, &env);
   /* Validate once up front, so a bad policy stops before any data. */
-  mv_policy *policy = NULL;
-  if (mv_policy_load(&env, rules, &policy, err, sizeof err) != 0) {
-    mv_cli_error("%s", err);
+  mv_policy_env env;
+  mv_policy *policy = mv_cli_load_policy(&paths, reg, rules, &env);
+  if (!policy) {
     mv_registry_free(reg);
     return MV_EXIT_CONFIG;
   }

@@ -1,4 +1,5 @@
 /* cmd_run.c - medveil run: the main job. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,15 +126,18 @@ int mv_cmd_run(int argc, char **argv) {
     mv_registry_free(reg);
     return MV_EXIT_CONFIG;
   }
-  if (mv_mkdirs(out_abs) != 0) {
-    mv_cli_error("%s: cannot create output folder", out);
+  /* The report first: a report that cannot be written stops the run
+   * before OUT is even created. */
+  mv_report *rep = mv_report_open(report, err, sizeof err);
+  if (!rep) {
+    mv_cli_error("%s", err);
     mv_policy_free(policy);
     mv_registry_free(reg);
     return MV_EXIT_CONFIG;
   }
-  mv_report *rep = mv_report_open(report, err, sizeof err);
-  if (!rep) {
-    mv_cli_error("%s", err);
+  if (mv_mkdirs(out_abs) != 0) {
+    mv_cli_error("%s: cannot create output folder: %s", out, strerror(errno));
+    mv_report_abort(rep);
     mv_policy_free(policy);
     mv_registry_free(reg);
     return MV_EXIT_CONFIG;

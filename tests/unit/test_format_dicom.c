@@ -67,18 +67,6 @@ static uint8_t *slurp(const char *path, size_t *n) {
   return b;
 }
 
-/* Error names from the shared table, without needing the core library. */
-static const char *mv_errname_local(int rc) {
-  switch (rc) {
-#define MV_T_NAME(name, value, msg) \
-  case value:                       \
-    return #name;
-    MV_ERR_MAP(MV_T_NAME)
-#undef MV_T_NAME
-  }
-  return "?";
-}
-
 static double now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -425,6 +413,18 @@ static void hdr_ex(buf *o, uint16_t g, uint16_t e, const char *vr, uint32_t len,
     put16(o, (uint16_t)len, be);
   }
 }
+/* Start o afresh with a preamble, "DICM" and the meta group built in *meta
+ * (explicit little endian, with its group length); frees meta. */
+static void put_file_head(buf *o, buf *meta) {
+  o->n = 0;
+  uint8_t pre[132] = {0};
+  memcpy(pre + 128, "DICM", 4);
+  put(o, pre, 132);
+  hdr_ex(o, 2, 0, "UL", 4, 0);
+  put32(o, (uint32_t)meta->n, 0);
+  put(o, meta->b, meta->n);
+  free(meta->b);
+}
 static void hdr_im(buf *o, uint16_t g, uint16_t e, uint32_t len) {
   put16(o, g, 0);
   put16(o, e, 0);
@@ -447,14 +447,7 @@ static void start_file(buf *o, const char *ts, int ex, int be) {
   char t[70];
   snprintf(t, sizeof t, "%s%s", ts, strlen(ts) % 2 ? " " : "");
   str_el(&m, 2, 0x10, "UI", t, 1, 0);
-  o->n = 0;
-  uint8_t pre[132] = {0};
-  memcpy(pre + 128, "DICM", 4);
-  put(o, pre, 132);
-  hdr_ex(o, 2, 0, "UL", 4, 0);
-  put32(o, (uint32_t)m.n, 0);
-  put(o, m.b, m.n);
-  free(m.b);
+  put_file_head(o, &m);
   str_el(o, 8, 0x16, "UI", "1.2.840.10008.5.1.4.1.1.7", ex, be);
   str_el(o, 8, 0x18, "UI", "1.2.3.4 ", ex, be);
   str_el(o, 0x10, 0x10, "PN", "Deep^Test ", ex, be);
@@ -760,7 +753,7 @@ static int roundtrip(const char *path, tally *t, int verbose) {
   if (rc != MV_OK) {
     t->refused++;
     if (verbose) printf("  refused %-48s %s: %s\n", strrchr(path, '/') + 1,
-                        mv_errname_local(rc), err);
+                        mv_errname(rc), err);
     return rc;
   }
   counts c;
@@ -993,14 +986,7 @@ static void passthrough_file(buf *o, const char *ts, const char *dup_ts) {
     hdr_ex(&m, 2, 0x10, "UI", (uint32_t)((strlen(dup_ts) + 1) & ~1u), 0);
     put(&m, t, (strlen(dup_ts) + 1) & ~1u);
   }
-  o->n = 0;
-  uint8_t pre[132] = {0};
-  memcpy(pre + 128, "DICM", 4);
-  put(o, pre, 132);
-  hdr_ex(o, 2, 0, "UL", 4, 0);
-  put32(o, (uint32_t)m.n, 0);
-  put(o, m.b, m.n);
-  free(m.b);
+  put_file_head(o, &m);
   str_el(o, 8, 0x16, "UI", "1.2.840.10008.5.1.4.1.1.7", 1, 0);
   str_el(o, 8, 0x18, "UI", "1.2.3.4.5.6.7.8 ", 1, 0);
   str_el(o, 0x10, 0x10, "PN", "Pass^Through", 1, 0);

@@ -1,6 +1,11 @@
 /* cli_common.c - set-up shared by the subcommands. */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mv_fsutil.h"
 
 #include "cli.h"
 
@@ -25,8 +30,11 @@ mv_registry *mv_cli_load_plugins(mv_paths *paths) {
     return NULL;
   }
   int loaded = 0;
-  if (mv_registry_load_dir(r, paths->plugins, &loaded, err, sizeof err) !=
-      0) {
+  /* Plugins find their data (OCR settings, known regions) in models/. */
+  char config[4200];
+  snprintf(config, sizeof config, "models=%s\n", paths->models);
+  if (mv_registry_load_dir(r, paths->plugins, config, &loaded, err,
+                           sizeof err) != 0) {
     mv_cli_error("%s", err);
     mv_registry_free(r);
     return NULL;
@@ -53,4 +61,43 @@ mv_policy *mv_cli_load_policy(const mv_paths *paths, const mv_registry *r,
     return NULL;
   }
   return p;
+}
+
+void mv_cli_review_dir(const char *given, const char *report_abs, char *out,
+                       size_t n) {
+  if (given) {
+    mv_abspath(given, out, n);
+    return;
+  }
+  /* report.json -> report.review, beside it */
+  size_t len = strlen(report_abs);
+  if (len > 5 && strcmp(report_abs + len - 5, ".json") == 0) len -= 5;
+  snprintf(out, n, "%.*s.review", (int)len, report_abs);
+}
+
+int mv_cli_open_file(const mv_registry *r, const char *path,
+                     const mv_loaded **fmt, mv_doc **doc) {
+  uint8_t head[512];
+  ssize_t n = -1;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    n = read(fd, head, sizeof head);
+    close(fd);
+  }
+  if (n < 0) {
+    mv_cli_error("%s: cannot read", path);
+    return -1;
+  }
+  *fmt = n > 0 ? mv_registry_probe(r, head, (size_t)n) : NULL;
+  if (!*fmt) {
+    mv_cli_error("%s: not a recognised format", path);
+    return -1;
+  }
+  char err[2048] = "";
+  if ((*fmt)->desc->format->open((*fmt)->state, path, doc, err, sizeof err) !=
+      MV_OK) {
+    mv_cli_error("%s: cannot parse: %s", path, err);
+    return -1;
+  }
+  return 0;
 }

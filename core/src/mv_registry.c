@@ -20,6 +20,11 @@
   (offsetof(type, member) + sizeof(((type *)0)->member))
 #define MV_PLUGIN_SIZE_V1 MV_END_OF(mv_plugin, format)
 #define MV_FORMAT_OPS_SIZE_V1 MV_END_OF(mv_format_ops, extension)
+#define MV_FORMAT_OPS_SIZE_PIXELS MV_END_OF(mv_format_ops, drop_hidden_pixels)
+#define MV_PLUGIN_SIZE_DETECTOR MV_END_OF(mv_plugin, detector)
+#define MV_PLUGIN_SIZE_REDACTOR MV_END_OF(mv_plugin, redactor)
+#define MV_DETECTOR_OPS_SIZE_V1 MV_END_OF(mv_detector_ops, detect)
+#define MV_REDACTOR_OPS_SIZE_V1 MV_END_OF(mv_redactor_ops, redact)
 
 struct mv_registry {
   mv_loaded *items;
@@ -146,6 +151,28 @@ static int check_descriptor(const mv_registry *r, const char *path,
       return MV_EABI;
     }
   }
+  if (d->kinds & MV_KIND_DETECTOR) {
+    const mv_detector_ops *o =
+        d->size >= MV_PLUGIN_SIZE_DETECTOR ? d->detector : NULL;
+    if (!o || o->size < MV_DETECTOR_OPS_SIZE_V1 || !o->method || !*o->method ||
+        !o->ctx_new || !o->ctx_free || !o->detect) {
+      snprintf(err, errlen,
+               "%s: detector plugin '%s' lacks detector operations", path,
+               d->name);
+      return MV_EABI;
+    }
+  }
+  if (d->kinds & MV_KIND_REDACTOR) {
+    const mv_redactor_ops *o =
+        d->size >= MV_PLUGIN_SIZE_REDACTOR ? d->redactor : NULL;
+    if (!o || o->size < MV_REDACTOR_OPS_SIZE_V1 || !o->methods ||
+        !*o->methods || !o->redact) {
+      snprintf(err, errlen,
+               "%s: redactor plugin '%s' lacks redactor operations", path,
+               d->name);
+      return MV_EABI;
+    }
+  }
   return MV_OK;
 }
 
@@ -206,8 +233,8 @@ static int name_cmp(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int mv_registry_load_dir(mv_registry *r, const char *dir, int *loaded,
-                         char *err, size_t errlen) {
+int mv_registry_load_dir(mv_registry *r, const char *dir, const char *config,
+                         int *loaded, char *err, size_t errlen) {
   *loaded = 0;
   if (errlen) err[0] = 0;
   DIR *d = opendir(dir);
@@ -236,7 +263,7 @@ int mv_registry_load_dir(mv_registry *r, const char *dir, int *loaded,
   for (size_t i = 0; i < n; i++) {
     char path[4096], why[1024];
     snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-    int rc = mv_registry_load(r, path, NULL, why, sizeof why);
+    int rc = mv_registry_load(r, path, config, why, sizeof why);
     if (rc == MV_OK) {
       (*loaded)++;
     } else {
@@ -279,4 +306,37 @@ const mv_loaded *mv_registry_probe(const mv_registry *r, const uint8_t *head,
     }
   }
   return best;
+}
+
+int mv_format_has_pixels(const mv_format_ops *f) {
+  return f->size >= MV_FORMAT_OPS_SIZE_PIXELS && f->pixel_info &&
+         f->acquire && f->release;
+}
+
+const mv_loaded *mv_registry_detector(const mv_registry *r,
+                                      const char *method) {
+  for (size_t i = 0; i < r->n; i++) {
+    const mv_loaded *p = &r->items[i];
+    if ((p->desc->kinds & MV_KIND_DETECTOR) &&
+        strcmp(p->desc->detector->method, method) == 0)
+      return p;
+  }
+  return NULL;
+}
+
+const mv_loaded *mv_registry_redactor(const mv_registry *r,
+                                      const char *method) {
+  size_t want = strcspn(method, ":"); /* "fill:0" -> "fill" */
+  for (size_t i = 0; i < r->n; i++) {
+    const mv_loaded *p = &r->items[i];
+    if (!(p->desc->kinds & MV_KIND_REDACTOR)) continue;
+    const char *m = p->desc->redactor->methods;
+    while (*m) {
+      size_t len = strcspn(m, ",");
+      if (len == want && strncmp(m, method, len) == 0) return p;
+      m += len;
+      if (*m == ',') m++;
+    }
+  }
+  return NULL;
 }

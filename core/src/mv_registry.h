@@ -3,7 +3,8 @@
  * The loader refuses, with a reason: files others can write (or in a
  * directory others can write), objects without the entry symbol, an ABI
  * mismatch, a descriptor smaller than ABI 1 defines, a duplicate name, a
- * format plugin without format operations, and a failing init. */
+ * format plugin without format operations (likewise detectors and
+ * redactors), and a failing init. */
 #ifndef MV_REGISTRY_H
 #define MV_REGISTRY_H
 
@@ -30,8 +31,8 @@ int mv_registry_load(mv_registry *r, const char *path, const char *config,
 /* Load every *.so in dir, in name order. A plugin that fails is reported
  * (all reasons joined in err) and the others still load; returns MV_OK only
  * when all loaded. *loaded receives the number that did. */
-int mv_registry_load_dir(mv_registry *r, const char *dir, int *loaded,
-                         char *err, size_t errlen);
+int mv_registry_load_dir(mv_registry *r, const char *dir, const char *config,
+                         int *loaded, char *err, size_t errlen);
 size_t mv_registry_count(const mv_registry *r);
 const mv_loaded *mv_registry_at(const mv_registry *r, size_t i);
 const mv_loaded *mv_registry_find(const mv_registry *r, const char *name);
@@ -39,6 +40,12 @@ const mv_loaded *mv_registry_find(const mv_registry *r, const char *name);
  * NULL when none claims them. */
 const mv_loaded *mv_registry_probe(const mv_registry *r, const uint8_t *head,
                                    size_t n);
+/* Whether a format plugin offers pixel access (ABI members present). */
+int mv_format_has_pixels(const mv_format_ops *f);
+/* The detector plugin whose method is `method` ("ocr"), or NULL. */
+const mv_loaded *mv_registry_detector(const mv_registry *r, const char *method);
+/* The redactor plugin offering `method` ("fill", "fill:0"), or NULL. */
+const mv_loaded *mv_registry_redactor(const mv_registry *r, const char *method);
 /* The host services given to plugins. */
 const mv_host *mv_registry_host(void);
 

@@ -83,7 +83,7 @@ int main(void) {
   /* Loading a folder reports every failure and keeps the good ones. */
   mv_registry *r3 = mv_registry_new();
   int loaded = 0;
-  int rc = mv_registry_load_dir(r3, dir, &loaded, err, sizeof err);
+  int rc = mv_registry_load_dir(r3, dir, NULL, &loaded, err, sizeof err);
   CHECK(rc != MV_OK);
   CHECK(loaded >= 2);
   CHECK(strstr(err, "test_bad_abi.so") != NULL);

@@ -67,7 +67,124 @@ typedef struct mv_host {
 } mv_host;
 
 /* ------------------------------------------------------------------------ */
-/* Format plugins: documents made of attributes (and, later, frames).       */
+/* Pixels: images, rectangles and boxes shared by formats, detectors and    */
+/* redactors.                                                                */
+
+typedef struct mv_rect {
+  int32_t x, y;   /* top-left, native pixel coordinates of the plane */
+  int32_t w, h;   /* width and height, > 0 */
+} mv_rect;
+
+/* What a plane is. */
+enum {
+  MV_PLANE_FRAME = 0,   /* a frame of the image pixel data */
+  MV_PLANE_OVERLAY = 1, /* a 1-bit overlay plane (60xx,3000), 0 or 1 */
+  MV_PLANE_ICON = 2     /* an icon image (0088,0200) */
+};
+
+/* One decoded plane, writable. Samples are interleaved (RGB RGB ...).
+ * `bits` is 8 (uint8_t samples) or 16 (uint16_t, or int16_t when
+ * `is_signed`). Colour planes are always 8-bit RGB: palette and YBR data
+ * are converted on acquire. */
+typedef struct mv_image {
+  uint32_t width, height;
+  uint32_t samples;     /* 1 grey, 3 RGB */
+  uint32_t bits;        /* 8 or 16 bits per sample in memory */
+  uint32_t bits_stored; /* significant bits (e.g. 12 of 16) */
+  int is_signed;        /* grey only: samples are int16_t / int8_t */
+  int monochrome1;      /* grey only: low values display bright */
+  size_t stride;        /* bytes per row */
+  void *data;
+  uint32_t kind;        /* MV_PLANE_* */
+  uint32_t frame;       /* frame number this plane belongs to (0-based) */
+} mv_image;
+
+/* How the pixels are stored, which decides how a change is written. */
+enum {
+  MV_PIXENC_NATIVE = 0,      /* uncompressed */
+  MV_PIXENC_LOSSLESS = 1,    /* compressed losslessly, re-encoded in kind */
+  MV_PIXENC_JPEG_BLOCKS = 2, /* JPEG baseline: changed 8x8 blocks only */
+  MV_PIXENC_READONLY = 3     /* decodable but cannot be written back */
+};
+
+typedef struct mv_pixel_info {
+  uint32_t size;        /* sizeof(mv_pixel_info) as the caller knows it */
+  uint32_t planes;      /* total planes (frames + overlays + icons) */
+  uint32_t frames;      /* image frames */
+  uint32_t width, height;
+  uint32_t samples;     /* as stored: 1 or 3 */
+  uint32_t encoding;    /* MV_PIXENC_* */
+  char photometric[24]; /* "MONOCHROME2", "RGB", "YBR_FULL_422", ... */
+  char syntax[72];      /* transfer syntax UID, "" when not DICOM */
+} mv_pixel_info;
+
+/* A region found by a detector, in native coordinates of `plane`. */
+enum {
+  MV_BOX_TEXT = 0x1u,    /* OCR found text here; `text` says what */
+  MV_BOX_REGION = 0x2u,  /* a known burned-in region: redact regardless */
+  MV_BOX_ROTATED = 0x4u, /* text read at 90, 180 or 270 degrees */
+  MV_BOX_UNREAD = 0x8u   /* looks like text, could not be read */
+};
+
+typedef struct mv_box {
+  uint32_t plane;
+  mv_rect r;
+  float confidence;  /* 0..1: how sure the detector is of `text` */
+  uint32_t flags;    /* MV_BOX_* */
+  uint32_t line;     /* detector's line number: words of one text line
+                        share it, so the core can read them together */
+  char label[48];    /* what found it: "ocr", "region:ctp-12" (no PHI) */
+  char text[256];    /* recognised text, UTF-8 (PHI: never log it) */
+} mv_box;
+
+/* Detectors hand boxes to the core one by one; a non-zero return stops. */
+typedef int (*mv_box_sink)(void *ud, const mv_box *box);
+
+/* Header access for detectors that key on attributes (known regions).
+ * Returns MV_OK with a borrowed value, or MV_ENOTFOUND. */
+typedef int (*mv_attr_getter)(void *ud, const char *key, const char **value,
+                              size_t *len);
+
+typedef struct mv_detect_input {
+  uint32_t size;          /* sizeof(mv_detect_input) as the core knows it */
+  uint32_t plane;
+  const mv_image *image;  /* 8-bit rendering (grey or RGB) for detection */
+  const mv_image *native; /* the acquired plane, read-only */
+  /* Regions of interest; n_roi == 0 means the whole plane. */
+  const mv_rect *roi;
+  size_t n_roi;
+  mv_attr_getter get;     /* header attributes of the object */
+  void *get_ud;
+  /* Options from the policy for this detector ("lang=eng+deu"), may be
+   * NULL. Unknown options are an error at ctx_new, not at detect. */
+  const char *options;
+} mv_detect_input;
+
+typedef struct mv_detector_ops {
+  uint32_t size;        /* sizeof(mv_detector_ops) as the plugin knows it */
+  const char *method;   /* the name policies use: "ocr", "regions" */
+  /* Make a per-worker context (an OCR engine is not thread-safe). `options`
+   * as in mv_detect_input. */
+  int (*ctx_new)(void *state, const char *options, void **ctx, char *err,
+                 size_t errlen);
+  void (*ctx_free)(void *ctx);
+  /* Find regions in one plane; each goes to sink. */
+  int (*detect)(void *ctx, const mv_detect_input *in, mv_box_sink sink,
+                void *ud, char *err, size_t errlen);
+} mv_detector_ops;
+
+typedef struct mv_redactor_ops {
+  uint32_t size;        /* sizeof(mv_redactor_ops) as the plugin knows it */
+  /* Comma-separated method names this plugin provides: "fill,blur". */
+  const char *methods;
+  /* Change every pixel of `img` inside the rectangles (clipped to the
+   * image) with `method` so nothing of the original remains readable. */
+  int (*redact)(void *state, const char *method, mv_image *img,
+                const mv_rect *rects, size_t n, char *err, size_t errlen);
+} mv_redactor_ops;
+
+/* ------------------------------------------------------------------------ */
+/* Format plugins: documents made of attributes and pixel planes.            */
 
 typedef struct mv_doc mv_doc; /* opaque, owned by the format plugin */
 
@@ -139,6 +256,31 @@ typedef struct mv_format_ops {
   int (*write)(mv_doc *doc, const char *path, char *err, size_t errlen);
   /* A default file extension for outputs of this format ("dcm"). */
   const char *extension;
+
+  /* ---- Pixels (appended; present when size reaches `release`). ---------
+   * A document's pixels are a list of planes: every frame of the image,
+   * then every overlay plane (60xx, per frame), then icon images. The core
+   * acquires a plane decoded into a writable buffer, lets detectors look
+   * at an 8-bit rendering of it, lets a redactor change it, and releases
+   * it with the rectangles it changed; the plugin writes the change back
+   * at write() in the document's own encoding. A plane released with no
+   * rectangles leaves the stored bytes untouched. May be NULL for formats
+   * without pixels. */
+  /* Describe the pixels: number of planes and the encoding class. Returns
+   * MV_ENOTFOUND when the document has no pixels. */
+  int (*pixel_info)(mv_doc *doc, mv_pixel_info *info);
+  /* Decode plane `plane` into `img` (buffer owned by the document, valid
+   * until release). On failure a reason goes into err. */
+  int (*acquire)(mv_doc *doc, uint32_t plane, mv_image *img,
+                 char *err, size_t errlen);
+  /* Give the plane back. `changed` lists the rectangles the core modified
+   * (n == 0: nothing changed). The plugin records the change; write()
+   * encodes it. Lossy encodings change only the blocks under `changed`. */
+  int (*release)(mv_doc *doc, uint32_t plane, const mv_rect *changed,
+                 size_t n, char *err, size_t errlen);
+  /* Remove pixel payloads no redactor can reach (vendor previews, movies);
+   * returns how many were removed in *count. */
+  int (*drop_hidden_pixels)(mv_doc *doc, uint32_t *count);
 } mv_format_ops;
 
 /* ------------------------------------------------------------------------ */
@@ -150,12 +292,17 @@ typedef struct mv_plugin {
   const char *name;    /* unique: "format-dicom" */
   const char *version; /* "1.0.0" */
   uint32_t kinds;      /* MV_KIND_* */
-  /* Called once after loading, before any other call. `config` may be NULL.
-   * Returns MV_OK or a code (the plugin is then unloaded) with a reason. */
+  /* Called once after loading, before any other call. `config` is NULL or
+   * lines of "key=value"; the core passes "models=<dir>" (the models/
+   * folder: OCR settings, known regions). Returns MV_OK or a code (the
+   * plugin is then unloaded) with a reason. */
   int (*init)(const mv_host *host, const char *config, void **state,
               char *err, size_t errlen);
   void (*fini)(void *state);
   const mv_format_ops *format; /* when kinds has MV_KIND_FORMAT */
+  /* Appended in 0.2: */
+  const mv_detector_ops *detector; /* when kinds has MV_KIND_DETECTOR */
+  const mv_redactor_ops *redactor; /* when kinds has MV_KIND_REDACTOR */
 } mv_plugin;
 
 typedef const mv_plugin *(*mv_plugin_entry_fn)(void);

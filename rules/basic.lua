@@ -8,8 +8,10 @@
 --   * Attributes not in the table: every UI -> uid (keyed remap, standard UIDs kept),
 --     every PN -> dummy, private elements -> remove, everything else -> keep.
 --   * Group 0002 (file meta) is handled by the core, not by rules.
---   * Pixels: no Clean Pixel Data option, so an object with BurnedInAnnotation = YES needs
---     cleaning the profile cannot do and is rejected (pixels.when = "burned_in", no modalities).
+--   * Pixels: only objects that declare BurnedInAnnotation = YES are cleaned (known device
+--     regions and OCR; every word not in mv.onscreen_words is redacted on US, SC, OT, XA, ES,
+--     DOC, XC, GM and RF images, identifying text on the others); uncertain ones go to the
+--     review folder. Code 113101 is added to an object whose pixels were cleaned.
 --   * dates: present for completeness; the Basic Profile has no shift actions.
 local mv = require "medveil"
 
@@ -18,7 +20,7 @@ local policy = mv.ps315 {
   description = "DICOM PS3.15 E.1 Basic Application Confidentiality Profile",
   options     = {},
   dates       = { min_days = -3650, max_days = -365, per = "PatientID" },
-  pixels      = { when = "burned_in", modalities = {} },
+  pixels      = { when = "burned_in", modalities = {}, allow = mv.onscreen_words },
   vrs         = { UI = mv.uid, PN = mv.dummy },
   private     = mv.remove,
   default     = mv.keep,

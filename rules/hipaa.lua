@@ -17,10 +17,11 @@
 --     InstitutionAddress (stricter than Safe Harbor, which allows state and country).
 --   * PatientName, PatientID -> keyed pseudonym "SUBJ…" (a code not derived from the
 --     identifier without the site key, as 164.514(c) allows).
---   * clean_pixel_data (113101) claimed, pixels as in research: burned-in text (BurnedInAnnotation
---     YES, or a modality that commonly carries it) must be cleaned; until pixel cleaning is
---     available such objects are rejected. Full-face photographs (XC, OP, ES...) are covered by
---     the modality list.
+--   * clean_pixel_data (113101), pixels as in research: burned-in text (BurnedInAnnotation
+--     YES, or a modality that commonly carries it) is found and redacted; uncertain objects go
+--     to the review folder. 113101 is claimed per object, once its pixels were cleaned.
+--     Full-face photographs (XC, OP, ES...) are not recognised as faces: redact or exclude
+--     them in a site policy.
 --   * Unlisted: UI -> uid, PN -> dummy, private -> remove, everything else -> keep.
 local mv = require "medveil"
 
@@ -36,7 +37,9 @@ local policy = mv.ps315 {
   dates   = { min_days = -3650, max_days = -365, per = "PatientID" },
   pixels  = { when = "burned_in",
               modalities = { "US", "SC", "OT", "XA", "RF", "ES", "XC", "GM", "SM", "DOC",
-                             "OP", "IO", "PX" } },
+                             "OP", "IO", "PX" },
+              detect = { "regions", "ocr" }, redact = "fill", phi = "auto",
+              allow = mv.onscreen_words, review_below = 0.5, verify = true },
   vrs     = { UI = mv.uid, PN = mv.dummy },
   private = mv.remove,
   default = mv.keep,

@@ -24,8 +24,10 @@
 --     commonly carry burned-in text: US (ultrasound annotations), SC (secondary capture,
 --     screenshots), OT (other), XA and RF (fluoroscopy overlays), ES (endoscopy), XC (external
 --     camera), GM (general microscopy), SM (slide labels), DOC (scanned documents), OP
---     (ophthalmic photographs), IO (intra-oral), PX (panoramic X-ray). Until pixel cleaning is
---     available such objects are rejected, never released uncleaned.
+--     (ophthalmic photographs), IO (intra-oral), PX (panoramic X-ray). Known device regions
+--     and OCR find text; under phi = "auto" every word not in mv.onscreen_words is redacted on
+--     US, SC, OT, XA, ES, DOC, XC, GM and RF images, and only identifying text on the others.
+--     Uncertain objects go to the review folder, never to OUT.
 local mv = require "medveil"
 
 local policy = mv.ps315 {
@@ -41,7 +43,9 @@ local policy = mv.ps315 {
   dates   = { min_days = -3650, max_days = -365, per = "PatientID" },
   pixels  = { when = "burned_in",
               modalities = { "US", "SC", "OT", "XA", "RF", "ES", "XC", "GM", "SM", "DOC",
-                             "OP", "IO", "PX" } },
+                             "OP", "IO", "PX" },
+              detect = { "regions", "ocr" }, redact = "fill", phi = "auto",
+              allow = mv.onscreen_words, review_below = 0.5, verify = true },
   tags    = { PatientBirthDate = mv.shift },
   vrs     = { UI = mv.uid, PN = mv.dummy, DA = mv.shift, DT = mv.shift },
   private = mv.remove,

@@ -9,6 +9,9 @@ packages=(
   libsodium-dev zlib1g-dev
   python3 python3-pydicom
   clang libclang-rt-14-dev
+  libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd
+  libopenjp2-7-dev libjpeg62-turbo-dev libpng-dev
+  python3-numpy python3-pil fonts-dejavu-core fonts-liberation
 )
 missing=()
 for p in "${packages[@]}"; do

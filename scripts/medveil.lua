@@ -105,6 +105,9 @@ M.OPTIONS = {
   clean_recognizable_visual_features = { code = "113102", meaning = "Clean Recognizable Visual Features Option" },
 }
 M.BASIC_CODE = "113100"
+
+-- Harmless on-image words for pixels.allow (see scripts/onscreen_words.lua).
+M.onscreen_words = require "onscreen_words"
 local OPTION_NAMES = sorted_keys(M.OPTIONS)
 
 -- Table E.1-1 column for each option, in the standard's order (= order of application)
@@ -379,6 +382,24 @@ local function full_options(o)
 end
 
 local PIXEL_WHEN = { never = true, burned_in = true, always = true }
+local PIXEL_PHI = { auto = true, all_text = true, identifiers = true }
+local PIXEL_FIELDS = { "when", "modalities", "detect", "options", "redact", "phi",
+                       "all_text_modalities", "allow", "review_below", "margin", "verify" }
+
+local function string_list(v, where, what, pattern, maxlen)
+  if type(v) ~= "table" or proxies[v] then fail("%s.%s must be a list of strings", where, what) end
+  local list = {}
+  for i, m in pairs(v) do
+    if math.type(i) ~= "integer" or type(m) ~= "string" or #m == 0 or #m > maxlen
+       or (pattern and not m:match(pattern)) then
+      fail("%s.%s: item %s is not valid (%s)", where, what, show(i), show(m))
+    end
+    list[i] = m
+  end
+  if #list ~= #v then fail("%s.%s must be a list without holes", where, what) end
+  return list
+end
+
 local function check_pixels(p, base, where)
   if type(p) ~= "table" or proxies[p] then fail("%s must be a table { when = ..., modalities = {...} }", where) end
   local out = { when = "burned_in", modalities = {} }
@@ -393,29 +414,56 @@ local function check_pixels(p, base, where)
       end
       out.when = v
     elseif k == "modalities" then
-      if type(v) ~= "table" then fail("%s.modalities must be a list of modality codes", where) end
-      local list = {}
-      for i, m in pairs(v) do
-        if math.type(i) ~= "integer" or type(m) ~= "string" or not m:match("^[A-Z0-9_]+$") or #m > 16 then
-          fail("%s.modalities must be a list of upper-case modality codes like \"US\", got %s at %s",
-            where, show(m), show(i))
-        end
-        list[#list + 1] = m
+      out.modalities = string_list(v, where, "modalities", "^[A-Z0-9_]+$", 16)
+    elseif k == "all_text_modalities" then
+      out.all_text_modalities = string_list(v, where, "all_text_modalities", "^[A-Z0-9_]+$", 16)
+    elseif k == "detect" then
+      out.detect = string_list(v, where, "detect", "^[%w_%-]+$", 31)
+    elseif k == "options" then
+      if type(v) ~= "table" or proxies[v] then
+        fail("%s.options must be a table like { ocr = \"lang=eng+deu\" }", where)
       end
-      if #list ~= #v then fail("%s.modalities must be a list without holes", where) end
-      out.modalities = list
-    elseif k == "detect" then     -- settings for pixel cleaning: accepted, not used yet
-      if type(v) ~= "table" then fail("%s.detect must be a list of detector names", where) end
-      out.detect = shallow_copy(v)
+      local o = {}
+      for name, opt in pairs(v) do
+        if type(name) ~= "string" or type(opt) ~= "string" then
+          fail("%s.options: detector names and option strings must be strings", where)
+        end
+        o[name] = opt
+      end
+      out.options = o
     elseif k == "redact" then
-      if type(v) ~= "string" then fail("%s.redact must be a string (\"fill\", \"blur\", ...)", where) end
+      if type(v) ~= "string" or not v:match("^[%w_]+[:%w%.%-]*$") then
+        fail("%s.redact must be a method name (\"fill\", \"blur\", \"pixelate\"), got %s", where, show(v))
+      end
       out.redact = v
+    elseif k == "phi" then
+      if not PIXEL_PHI[v] then
+        fail("%s.phi must be \"auto\", \"all_text\" or \"identifiers\", got %s%s", where, show(v),
+          suggest(v, { "auto", "all_text", "identifiers" }))
+      end
+      out.phi = v
+    elseif k == "allow" then
+      out.allow = string_list(v, where, "allow", nil, 64)
     elseif k == "review_below" then
       if type(v) ~= "number" or v < 0 or v > 1 then fail("%s.review_below must be a number from 0 to 1", where) end
       out.review_below = v
+    elseif k == "margin" then
+      if math.type(v) ~= "integer" or v < 0 or v > 64 then
+        fail("%s.margin must be an integer from 0 to 64 (pixels)", where)
+      end
+      out.margin = v
+    elseif k == "verify" then
+      if type(v) ~= "boolean" then fail("%s.verify must be true or false", where) end
+      out.verify = v
     else
-      fail("%s: unknown field '%s'%s", where, show(k),
-        suggest(k, { "when", "modalities", "detect", "redact", "review_below" }))
+      fail("%s: unknown field '%s'%s", where, show(k), suggest(k, PIXEL_FIELDS))
+    end
+  end
+  if out.options then
+    for name in pairs(out.options) do
+      local found = false
+      for _, d in ipairs(out.detect or { "regions", "ocr" }) do found = found or d == name end
+      if not found then fail("%s.options.%s: no such detector in %s.detect", where, name, where) end
     end
   end
   return out

@@ -2,6 +2,8 @@
 #ifndef MV_CLI_H
 #define MV_CLI_H
 
+#include <stddef.h>
+
 #include "mv_paths.h"
 #include "mv_policy.h"
 #include "mv_registry.h"
@@ -17,6 +19,13 @@ mv_registry *mv_cli_load_plugins(mv_paths *paths);
  * failure prints "medveil: file:line: reason" and returns NULL. */
 mv_policy *mv_cli_load_policy(const mv_paths *paths, const mv_registry *r,
                               const char *spec, mv_policy_env *env);
+/* The review folder: `given` (made absolute), or the report's path with
+ * ".review" in place of ".json". */
+void mv_cli_review_dir(const char *given, const char *report_abs, char *out,
+                       size_t n);
+/* Probe and open one file. On failure prints the reason and returns -1. */
+int mv_cli_open_file(const mv_registry *r, const char *path,
+                     const mv_loaded **fmt, mv_doc **doc);
 /* Print "medveil: message" to stderr. */
 void mv_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -24,5 +33,7 @@ int mv_cmd_run(int argc, char **argv);
 int mv_cmd_keygen(int argc, char **argv);
 int mv_cmd_rules(int argc, char **argv);
 int mv_cmd_inspect(int argc, char **argv);
+int mv_cmd_review(int argc, char **argv);
+int mv_cmd_detect(int argc, char **argv);
 
 #endif

@@ -82,7 +82,6 @@ int mv_cmd_inspect(int argc, char **argv) {
   mv_registry *r = mv_cli_load_plugins(&paths);
   if (!r) return MV_EXIT_CONFIG;
   mv_policy *policy = NULL;
-  char err[2048];
   if (rules) {
     mv_policy_env env;
     policy = mv_cli_load_policy(&paths, r, rules, &env);
@@ -91,25 +90,10 @@ int mv_cmd_inspect(int argc, char **argv) {
       return MV_EXIT_CONFIG;
     }
   }
-  uint8_t head[512];
-  ssize_t n = -1;
-  int fd = open(path, O_RDONLY);
-  if (fd >= 0) {
-    n = read(fd, head, sizeof head);
-    close(fd);
-  }
   int rc = MV_EXIT_OK;
-  const mv_loaded *fmt = n > 0 ? mv_registry_probe(r, head, (size_t)n) : NULL;
+  const mv_loaded *fmt = NULL;
   mv_doc *doc = NULL;
-  if (n < 0) {
-    mv_cli_error("%s: cannot read", path);
-    rc = MV_EXIT_REJECTED;
-  } else if (!fmt) {
-    mv_cli_error("%s: not a recognised format", path);
-    rc = MV_EXIT_REJECTED;
-  } else if (fmt->desc->format->open(fmt->state, path, &doc, err,
-                                     sizeof err) != MV_OK) {
-    mv_cli_error("%s: cannot parse: %s", path, err);
+  if (mv_cli_open_file(r, path, &fmt, &doc) != 0) {
     rc = MV_EXIT_REJECTED;
   } else {
     printf("# %s (%s)\n", path, fmt->desc->name);

@@ -17,7 +17,8 @@
 static void usage(FILE *f) {
   fputs(
       "usage: medveil run --rules NAME|FILE --key FILE --out DIR --report FILE\n"
-      "                   [--jobs N] [--quiet] [--verbose] INPUT...\n"
+      "                   [--review-dir DIR] [--jobs N] [--quiet] [--verbose]\n"
+      "                   INPUT...\n"
       "\n"
       "De-identify every file under the INPUT files and folders (recursive).\n"
       "\n"
@@ -25,11 +26,15 @@ static void usage(FILE *f) {
       "  --key FILE         site key from 'medveil keygen' (mode 0600)\n"
       "  --out DIR          output tree: DIR/<patient>/<study>/<series>/<sop>.dcm\n"
       "  --report FILE      JSON report of every input; must not be inside DIR\n"
+      "  --review-dir DIR   where objects held for a person go (default: the\n"
+      "                     report's name with .review instead of .json); must\n"
+      "                     not be inside the output folder. See 'medveil review'.\n"
       "  --jobs N           worker threads (default: number of cores)\n"
       "  --quiet            no progress line\n"
       "  --verbose          log more (never attribute values)\n"
       "\n"
-      "Exit status: 0 every input ok, 1 some rejected, 2 usage or configuration\n"
+      "Exit status: 0 every input ok, 1 some rejected or held for review, 2 usage\n"
+      "or configuration\n"
       "error (found before any data is touched).\n",
       f);
 }
@@ -37,10 +42,16 @@ static void usage(FILE *f) {
 /* Inputs and outputs must not overlap: the walk would read its own
  * outputs, or outputs would land among originals. */
 static int check_layout(const char *out_abs, const char *report_abs,
-                        char **inputs, int n) {
+                        const char *review_abs, char **inputs, int n) {
   if (mv_path_within(report_abs, out_abs)) {
     mv_cli_error("the report names inputs, so it must not be inside the "
                  "output folder (%s)", out_abs);
+    return -1;
+  }
+  if (mv_path_within(review_abs, out_abs) ||
+      mv_path_within(out_abs, review_abs)) {
+    mv_cli_error("the review folder holds original pixels in its previews, "
+                 "so it must not overlap the output folder (%s)", out_abs);
     return -1;
   }
   for (int i = 0; i < n; i++) {
@@ -54,6 +65,11 @@ static int check_layout(const char *out_abs, const char *report_abs,
       mv_cli_error("%s: input and output folder overlap", inputs[i]);
       return -1;
     }
+    if (mv_path_within(review_abs, in_abs) ||
+        mv_path_within(in_abs, review_abs)) {
+      mv_cli_error("%s: input and review folder overlap", inputs[i]);
+      return -1;
+    }
   }
   return 0;
 }
@@ -65,11 +81,13 @@ int mv_cmd_run(int argc, char **argv) {
       {"out", required_argument, NULL, 'o'},
       {"report", required_argument, NULL, 'p'},
       {"jobs", required_argument, NULL, 'j'},
+      {"review-dir", required_argument, NULL, 'R'},
       {"quiet", no_argument, NULL, 'q'},
       {"verbose", no_argument, NULL, 'v'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   const char *rules = NULL, *key_path = NULL, *out = NULL, *report = NULL;
+  const char *review = NULL;
   long jobs = sysconf(_SC_NPROCESSORS_ONLN);
   int quiet = 0;
   optind = 1;
@@ -79,6 +97,7 @@ int mv_cmd_run(int argc, char **argv) {
       case 'k': key_path = optarg; break;
       case 'o': out = optarg; break;
       case 'p': report = optarg; break;
+      case 'R': review = optarg; break;
       case 'j': {
         char *end;
         jobs = strtol(optarg, &end, 10);
@@ -104,10 +123,12 @@ int mv_cmd_run(int argc, char **argv) {
     mv_cli_error("run needs at least one INPUT file or folder");
     return MV_EXIT_CONFIG;
   }
-  char out_abs[4096], report_abs[4096];
+  char out_abs[4096], report_abs[4096], review_abs[4096];
   mv_abspath(out, out_abs, sizeof out_abs);
   mv_abspath(report, report_abs, sizeof report_abs);
-  if (check_layout(out_abs, report_abs, argv + optind, argc - optind) != 0)
+  mv_cli_review_dir(review, report_abs, review_abs, sizeof review_abs);
+  if (check_layout(out_abs, report_abs, review_abs, argv + optind,
+                   argc - optind) != 0)
     return MV_EXIT_CONFIG;
 
   char err[4096];
@@ -153,6 +174,7 @@ int mv_cmd_run(int argc, char **argv) {
                        .loaded = policy,
                        .key = &key,
                        .out_dir = out_abs,
+                       .review_dir = review_abs,
                        .report = rep,
                        .jobs = (int)jobs,
                        .progress = !quiet && isatty(STDERR_FILENO),
@@ -173,10 +195,15 @@ int mv_cmd_run(int argc, char **argv) {
     mv_cli_error("%s: cannot write report", report);
     exit_code = MV_EXIT_REJECTED;
   }
-  if (!quiet)
+  if (!quiet) {
     fprintf(stderr, "medveil: %lu files: %lu ok, %lu rejected, %lu for review "
                     "(%.2f s); report: %s\n",
             sum.total, sum.ok, sum.rejected, sum.review, sum.seconds, report);
+    if (sum.review)
+      fprintf(stderr, "medveil: held for review in %s (see 'medveil review "
+                      "list --review-dir %s')\n",
+              review_abs, review_abs);
+  }
   mv_policy_free(policy);
   mv_registry_free(reg);
   return exit_code;

@@ -1,5 +1,6 @@
 /* main.c - the medveil command: dispatch to subcommands. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -15,6 +16,8 @@ static void usage(FILE *f) {
       "  keygen   write a new site key\n"
       "  rules    check a policy file (rules check FILE)\n"
       "  inspect  show a file's attributes as a policy sees them\n"
+      "  detect   show where the pixel detectors find text (no text printed)\n"
+      "  review   list, approve or reject objects held for review\n"
       "  version  print the version\n"
       "\n"
       "'medveil COMMAND --help' explains each command.\n",
@@ -22,6 +25,9 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
+  /* One OCR thread per worker: libgomp reads this when a plugin loads it,
+   * and workers already use every core. */
+  setenv("OMP_THREAD_LIMIT", "1", 0);
   if (argc < 2) {
     usage(stderr);
     return MV_EXIT_CONFIG;
@@ -31,6 +37,8 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "keygen") == 0) return mv_cmd_keygen(argc - 1, argv + 1);
   if (strcmp(cmd, "rules") == 0) return mv_cmd_rules(argc - 1, argv + 1);
   if (strcmp(cmd, "inspect") == 0) return mv_cmd_inspect(argc - 1, argv + 1);
+  if (strcmp(cmd, "detect") == 0) return mv_cmd_detect(argc - 1, argv + 1);
+  if (strcmp(cmd, "review") == 0) return mv_cmd_review(argc - 1, argv + 1);
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
     printf("medveil %s\n", MV_VERSION);
     return MV_EXIT_OK;

@@ -18,6 +18,8 @@
 #define TAG_PATIENT_AGE 0x00101010u
 #define TAG_STUDY_DATE 0x00080020u
 #define TAG_MODALITY 0x00080060u
+#define TAG_SOP_CLASS 0x00080016u
+#define TAG_IMAGE_TYPE 0x00080008u
 #define TAG_BURNED_IN 0x00280301u
 #define TAG_STUDY_UID 0x0020000Du
 #define TAG_PIXEL_DATA 0x7FE00010u
@@ -29,6 +31,8 @@ struct mv_engine {
   mv_policy *policy;
   mv_scrub *scrub;
   mv_lua_api *api;
+  mv_textphi *phi; /* identifying values, for text found in pixels */
+  mv_pixels *px;   /* NULL: pixel cleaning unavailable */
   char *buf; /* scratch for new values */
   size_t bufcap;
 };
@@ -39,13 +43,14 @@ mv_engine *mv_engine_new(const mv_key *key, mv_policy *policy) {
   e->key = key;
   e->policy = policy;
   e->scrub = mv_scrub_new();
+  e->phi = mv_textphi_new();
   /* Only policies with Lua callbacks get the Lua objects: the others may
    * be shared between workers, whose engines must then not touch Lua. */
   int lua = mv_policy_uses_lua(policy);
   if (lua) e->api = mv_lua_api_new(mv_policy_lua(policy), key);
   e->bufcap = 4096;
   e->buf = malloc(e->bufcap);
-  if (!e->scrub || (lua && !e->api) || !e->buf) {
+  if (!e->scrub || !e->phi || (lua && !e->api) || !e->buf) {
     mv_engine_free(e);
     return NULL;
   }
@@ -55,10 +60,15 @@ mv_engine *mv_engine_new(const mv_key *key, mv_policy *policy) {
 void mv_engine_free(mv_engine *e) {
   if (!e) return;
   mv_scrub_free(e->scrub);
+  mv_textphi_free(e->phi);
   mv_lua_api_free(e->api);
   free(e->buf);
   free(e);
 }
+
+void mv_engine_set_pixels(mv_engine *e, mv_pixels *px) { e->px = px; }
+
+void mv_outcome_release(mv_outcome *o) { mv_pixel_result_free(&o->px); }
 
 /* ---------------------------------------------------------------------- */
 /* Small helpers.                                                          */
@@ -139,11 +149,12 @@ typedef struct facts {
   char patient_id[256], patient_name[256], per_value[256];
   char birth_date[32], study_date[32], patient_age[16];
   char modality[17], burned_in[8], study_uid[72];
+  char sop_class[72], image_type[128];
   int has_pixels;
   uint32_t per_tag;
 } facts;
 
-static void add_identifying(mv_scrub *s, const mv_attr *a) {
+static void add_identifying(mv_scrub *s, mv_textphi *phi, const mv_attr *a) {
   /* Values of private elements are mostly vendor parameters; scrubbing
    * their words out of descriptors would only destroy meaning. */
   if (private_data_element(a->tag) || private_creator_element(a->tag)) return;
@@ -160,6 +171,7 @@ static void add_identifying(mv_scrub *s, const mv_attr *a) {
     if (k == MV_SCRUB_ID && memchr(v, ' ', n)) k = MV_SCRUB_TEXT;
     if (k == MV_SCRUB_DATE && n > 8) n = 8;
     mv_scrub_add(s, k, v, n);
+    mv_textphi_add(phi, k, v, n);
     v += n + (bs ? 1 : 0);
     if (!bs) break;
   }
@@ -184,6 +196,12 @@ static int collect_visit(void *ud, const mv_attr *a, void *handle) {
         break;
       case TAG_PATIENT_AGE:
         copy_value(f->patient_age, sizeof f->patient_age, a->value, a->len);
+        break;
+      case TAG_SOP_CLASS:
+        copy_value(f->sop_class, sizeof f->sop_class, a->value, a->len);
+        break;
+      case TAG_IMAGE_TYPE:
+        copy_value(f->image_type, sizeof f->image_type, a->value, a->len);
         break;
       case TAG_MODALITY:
         copy_value(f->modality, sizeof f->modality, a->value, a->len);
@@ -210,7 +228,7 @@ static int collect_visit(void *ud, const mv_attr *a, void *handle) {
      * elsewhere in the object must not repeat it. */
     if (act->kind != MV_ACT_KEEP && act->kind != MV_ACT_CLEAN &&
         act->kind != MV_ACT_UID && act->kind != MV_ACT_AGE)
-      add_identifying(f->e->scrub, a);
+      add_identifying(f->e->scrub, f->e->phi, a);
   }
   return MV_VISIT_KEEP;
 }
@@ -481,6 +499,39 @@ static int apply_visit(void *ud, const mv_attr *a, void *handle) {
 /* ---------------------------------------------------------------------- */
 /* The object.                                                             */
 
+/* What the SOP class says the image is, for objects whose Modality is
+ * missing or says less (a secondary capture of a CT dose screen has
+ * Modality CT). "" when the class implies nothing. */
+static const char *implied_modality(const facts *f) {
+  static const struct {
+    const char *prefix;
+    const char *modality;
+  } map[] = {
+      {"1.2.840.10008.5.1.4.1.1.7", "SC"},      /* SC and multi-frame SC */
+      {"1.2.840.10008.5.1.4.1.1.6.", "US"},     /* US image, enhanced US */
+      {"1.2.840.10008.5.1.4.1.1.3.1", "US"},    /* US multi-frame */
+      {"1.2.840.10008.5.1.4.1.1.12.1", "XA"},   /* XA, enhanced XA */
+      {"1.2.840.10008.5.1.4.1.1.12.2", "RF"},
+      {"1.2.840.10008.5.1.4.1.1.77.1.1", "ES"}, /* VL endoscopic */
+      {"1.2.840.10008.5.1.4.1.1.77.1.2", "GM"}, /* VL microscopic */
+      {"1.2.840.10008.5.1.4.1.1.77.1.4", "XC"}, /* VL photographic */
+  };
+  for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+    if (strncmp(f->sop_class, map[i].prefix, strlen(map[i].prefix)) == 0)
+      return map[i].modality;
+  if (strstr(f->image_type, "SCREEN SAVE")) return "SC";
+  return "";
+}
+
+/* The modality that decides pixel handling: the implied one when it is
+ * listed for cleaning (or Modality is missing), else Modality. */
+static const char *pixel_modality(const mv_policy *p, const facts *f) {
+  const char *implied = implied_modality(f);
+  if (implied[0] && (!f->modality[0] || mv_policy_pixel_modality(p, implied)))
+    return implied;
+  return f->modality;
+}
+
 static int needs_pixel_cleaning(const mv_policy *p, const facts *f,
                                 char *why, size_t n) {
   if (!f->has_pixels) return 0;
@@ -495,9 +546,10 @@ static int needs_pixel_cleaning(const mv_policy *p, const facts *f,
         snprintf(why, n, "BurnedInAnnotation is YES");
         return 1;
       }
-      if (f->modality[0] && mv_policy_pixel_modality(p, f->modality)) {
-        snprintf(why, n, "modality %s often carries burned-in text",
-                 f->modality);
+      const char *m = pixel_modality(p, f);
+      if (m[0] && mv_policy_pixel_modality(p, m)) {
+        snprintf(why, n, "%s %s often carries burned-in text",
+                 m == f->modality ? "modality" : "image type", m);
         return 1;
       }
       return 0;
@@ -538,10 +590,12 @@ static int name_instance(mv_engine *e, const mv_loaded *fmt, mv_doc *doc,
 }
 
 void mv_deid_document(mv_engine *e, const mv_loaded *fmt, mv_doc *doc,
-                      const char *input_id, mv_outcome *out) {
+                      const char *input_id, int keep_preview,
+                      mv_outcome *out) {
   memset(out, 0, sizeof *out);
   const mv_format_ops *ops = fmt->desc->format;
   mv_scrub_reset(e->scrub);
+  mv_textphi_reset(e->phi);
 
   facts f;
   memset(&f, 0, sizeof f);
@@ -556,12 +610,30 @@ void mv_deid_document(mv_engine *e, const mv_loaded *fmt, mv_doc *doc,
   }
   char why[160];
   if (needs_pixel_cleaning(e->policy, &f, why, sizeof why)) {
-    out->rc = MV_EREJECT;
-    snprintf(out->reason, sizeof out->reason,
-             "pixel cleaning required by policy (%s) but not available in "
-             "this version; not released",
-             why);
-    return;
+    snprintf(out->pixel_why, sizeof out->pixel_why, "%s", why);
+    if (!e->px) {
+      out->rc = MV_EREJECT;
+      snprintf(out->reason, sizeof out->reason,
+               "pixel cleaning required by policy (%s) but no pixel stage "
+               "is configured; not released",
+               why);
+      return;
+    }
+    /* Before the header changes: detectors key on the original device
+     * attributes, and text is matched against the original values. */
+    const mv_pixel_settings *ps = mv_policy_pixel_settings(e->policy);
+    mv_pixel_job job = {.ops = ops,
+                        .doc = doc,
+                        .mode = mv_pixpolicy_mode(ps, pixel_modality(e->policy, &f)),
+                        .phi = e->phi,
+                        .scrub = e->scrub,
+                        .keep_preview = keep_preview};
+    rc = mv_pixels_clean(e->px, &job, &out->px);
+    if (rc != MV_OK) {
+      out->rc = rc;
+      snprintf(out->reason, sizeof out->reason, "%s", out->px.reason);
+      return;
+    }
   }
 
   applier ap;
@@ -614,7 +686,8 @@ void mv_deid_document(mv_engine *e, const mv_loaded *fmt, mv_doc *doc,
   }
   if (e->api) mv_lua_api_end(e->api);
 
-  rc = mv_marks_apply(e->policy, fmt, doc, out->actions);
+  rc = mv_marks_apply(e->policy, fmt, doc, out->actions,
+                      out->px.ran && out->px.cleaned);
   if (rc != MV_OK) {
     out->rc = rc;
     snprintf(out->reason, sizeof out->reason,

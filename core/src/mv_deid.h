@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "mv_keys.h"
+#include "mv_pixels.h"
 #include "mv_policy.h"
 #include "mv_registry.h"
 #include "mv_scrub.h"
@@ -21,6 +22,9 @@ typedef struct mv_engine mv_engine;
 
 mv_engine *mv_engine_new(const mv_key *key, mv_policy *policy);
 void mv_engine_free(mv_engine *e);
+/* Give the engine this worker's pixel stage (owned by the caller). Without
+ * one, objects that need pixel cleaning are rejected. */
+void mv_engine_set_pixels(mv_engine *e, mv_pixels *px);
 
 typedef struct mv_outcome {
   int rc;            /* MV_OK, or why the object is rejected */
@@ -30,12 +34,20 @@ typedef struct mv_outcome {
   char study[72], series[72], sop[72]; /* UIDs after de-identification */
   unsigned long actions[MV_ACT__COUNT]; /* elements per action */
   unsigned long scrubbed;  /* replacements made inside free text */
+  /* The pixel stage; px.review: de-identified but held for a person. */
+  mv_pixel_result px;
+  char pixel_why[160];     /* why the pixel stage ran */
 } mv_outcome;
 
-/* De-identify `doc` (opened by the format plugin `fmt`) in place.
+/* Free what an outcome holds (previews). */
+void mv_outcome_release(mv_outcome *o);
+
+/* De-identify `doc` (opened by the format plugin `fmt`) in place. With
+ * `keep_preview`, the pixel stage keeps before/after views in out->px.
  * `input_id` names the input (its path); it only seeds derived names for
  * objects that have no instance UID of their own. */
 void mv_deid_document(mv_engine *e, const mv_loaded *fmt, mv_doc *doc,
-                      const char *input_id, mv_outcome *out);
+                      const char *input_id, int keep_preview,
+                      mv_outcome *out);
 
 #endif

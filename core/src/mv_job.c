@@ -16,6 +16,7 @@
 #include "mv_deid.h"
 #include "mv_fsutil.h"
 #include "mv_log.h"
+#include "mv_review.h"
 
 #define QUEUE_SLOTS 256
 #define HEAD_BYTES 512
@@ -121,6 +122,7 @@ typedef struct worker {
   unsigned long seq;
   mv_policy *policy;
   mv_engine *engine;
+  mv_pixels *pixels; /* this worker's detectors, when the policy cleans */
 } worker;
 
 static void reject(job *j, const char *input, const char *format,
@@ -141,6 +143,10 @@ static int read_head(const char *path, uint8_t *head, size_t *n) {
   *n = (size_t)got;
   return 0;
 }
+
+static void place_output(worker *w, const char *path, const char *fname,
+                         const mv_loaded *fmt, mv_doc *doc,
+                         unsigned long long bytes_in, const mv_outcome *o);
 
 static void process(worker *w, const char *path) {
   job *j = w->j;
@@ -186,26 +192,64 @@ static void process(worker *w, const char *path) {
     return;
   }
   mv_outcome o;
-  mv_deid_document(w->engine, fmt, doc, path, &o);
+  mv_deid_document(w->engine, fmt, doc, path, 1, &o);
   if (o.rc != MV_OK) {
     ops->close(doc);
     reject(j, path, fname, bytes_in, o.reason, &o);
+    mv_outcome_release(&o);
     return;
   }
+  place_output(w, path, fname, fmt, doc, bytes_in, &o);
+  mv_outcome_release(&o);
+}
+
+/* Hold a de-identified object for review instead of releasing it. */
+static void hold_for_review(worker *w, const char *path, const char *fname,
+                            const char *rel, const char *ext,
+                            const char *tmp, unsigned long long bytes_in,
+                            const mv_outcome *o) {
+  job *j = w->j;
+  char id[32], why[512] = "", reason[1024];
+  mv_review_item it = {.rel_out = rel, .ext = ext, .object = tmp,
+                       .reason = o->px.reason, .input = path, .px = &o->px};
+  int rc = mv_review_hold(j->cfg->review_dir, &it, id, sizeof id, why,
+                          sizeof why);
+  if (rc != MV_OK) {
+    unlink(tmp);
+    snprintf(reason, sizeof reason, "held for review, but %s", why);
+    reject(j, path, fname, bytes_in, reason, o);
+    return;
+  }
+  mv_report_row row = {.input = path, .status = "review",
+                       .reason = o->px.reason, .format = fname,
+                       .bytes_in = bytes_in, .review_id = id,
+                       .pixels = &o->px};
+  finish(j, &row, o);
+}
+
+static void place_output(worker *w, const char *path, const char *fname,
+                         const mv_loaded *fmt, mv_doc *doc,
+                         unsigned long long bytes_in, const mv_outcome *o) {
+  job *j = w->j;
+  const mv_job_config *cfg = j->cfg;
+  const mv_format_ops *ops = fmt->desc->format;
+  char reason[1024], why[512] = "";
+  struct stat st;
+  int rc;
   /* Names come from derived values only: input names carry PHI. */
   char fallback[40];
-  if (!o.sop[0]) {
+  if (!o->sop[0]) {
     char h[33];
     mv_derive_hash(cfg->key, path, strlen(path), 32, h);
     snprintf(fallback, sizeof fallback, "x%s", h);
   }
   char rel[512], dir[4800], dst[5400], tmp[4400];
-  snprintf(rel, sizeof rel, "%s/%s/%s", o.patient,
-           o.study[0] ? o.study : "no-study",
-           o.series[0] ? o.series : "no-series");
+  snprintf(rel, sizeof rel, "%s/%s/%s", o->patient,
+           o->study[0] ? o->study : "no-study",
+           o->series[0] ? o->series : "no-series");
   snprintf(dir, sizeof dir, "%s/%s", cfg->out_dir, rel);
   snprintf(rel + strlen(rel), sizeof rel - strlen(rel), "/%s.%s",
-           o.sop[0] ? o.sop : fallback,
+           o->sop[0] ? o->sop : fallback,
            ops->extension ? ops->extension : "out");
   snprintf(dst, sizeof dst, "%s/%s", cfg->out_dir, rel);
   snprintf(tmp, sizeof tmp, "%s/p%ld-w%d-%lu.part", j->tmp_dir, (long)getpid(),
@@ -217,14 +261,20 @@ static void process(worker *w, const char *path) {
     unlink(tmp);
     snprintf(reason, sizeof reason, "cannot write output: %s",
              why[0] ? why : mv_strerror(rc));
-    reject(j, path, fname, bytes_in, reason, &o);
+    reject(j, path, fname, bytes_in, reason, o);
+    return;
+  }
+  if (o->px.review) {
+    hold_for_review(w, path, fname, rel,
+                    ops->extension ? ops->extension : "out", tmp, bytes_in,
+                    o);
     return;
   }
   if (mv_mkdirs(dir) != 0) {
     unlink(tmp);
     snprintf(reason, sizeof reason, "cannot create output folder: %s",
              strerror(errno));
-    reject(j, path, fname, bytes_in, reason, &o);
+    reject(j, path, fname, bytes_in, reason, o);
     return;
   }
   int placed = mv_place_file(tmp, dst);
@@ -249,22 +299,22 @@ static void process(worker *w, const char *path) {
       unlink(tmp);
       reject(j, path, fname, bytes_in,
              "another input produced this output name with different content",
-             &o);
+             o);
       return;
     }
   }
   if (placed < 0) {
     snprintf(reason, sizeof reason, "cannot place output: %s",
              strerror(errno));
-    reject(j, path, fname, bytes_in, reason, &o);
+    reject(j, path, fname, bytes_in, reason, o);
     return;
   }
   unsigned long long bytes_out = 0;
   if (stat(dst, &st) == 0) bytes_out = (unsigned long long)st.st_size;
   mv_report_row row = {.input = path, .status = "ok", .output = rel,
                        .note = note, .format = fname, .bytes_in = bytes_in,
-                       .bytes_out = bytes_out};
-  finish(j, &row, &o);
+                       .bytes_out = bytes_out, .pixels = &o->px};
+  finish(j, &row, o);
 }
 
 static void note_collision(job *j, const char *rel) {
@@ -471,8 +521,28 @@ int mv_job_run(const mv_job_config *cfg, mv_summary *sum, char *err,
     else if (mv_policy_load(cfg->env, cfg->rules, &workers[i].policy, why,
                             sizeof why) == MV_OK)
       workers[i].engine = mv_engine_new(cfg->key, workers[i].policy);
-    if (!workers[i].engine)
+    if (!workers[i].engine) {
       mv_log(MV_LOG_ERROR, "job", "worker %d could not load the policy", i);
+      continue;
+    }
+    const mv_policy *pol = workers[i].policy ? workers[i].policy : cfg->loaded;
+    if (mv_policy_pixels_when(pol) != MV_PIXELS_NEVER) {
+      int prc = mv_pixels_new(cfg->registry, mv_policy_pixel_settings(pol),
+                              &workers[i].pixels, why, sizeof why);
+      if (prc != MV_OK) {
+        snprintf(err, errlen, "pixel cleaning cannot start: %s", why);
+        for (int k = 0; k <= i; k++) {
+          mv_pixels_free(workers[k].pixels);
+          mv_engine_free(workers[k].engine);
+          mv_policy_free(workers[k].policy);
+        }
+        free(workers);
+        free(threads);
+        rmdir(j.tmp_dir);
+        return prc;
+      }
+      mv_engine_set_pixels(workers[i].engine, workers[i].pixels);
+    }
   }
   int started = 0;
   for (int i = 0; i < n; i++)
@@ -483,6 +553,7 @@ int mv_job_run(const mv_job_config *cfg, mv_summary *sum, char *err,
   if (started == 0) {
     snprintf(err, errlen, "cannot start worker threads");
     for (int i = 0; i < n; i++) {
+      mv_pixels_free(workers[i].pixels);
       mv_engine_free(workers[i].engine);
       mv_policy_free(workers[i].policy);
     }
@@ -494,6 +565,7 @@ int mv_job_run(const mv_job_config *cfg, mv_summary *sum, char *err,
   queue_close(&j);
   for (int i = 0; i < started; i++) pthread_join(threads[i], NULL);
   for (int i = 0; i < n; i++) {
+    mv_pixels_free(workers[i].pixels);
     mv_engine_free(workers[i].engine);
     mv_policy_free(workers[i].policy);
   }

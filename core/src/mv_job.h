@@ -18,6 +18,7 @@ typedef struct mv_job_config {
                                  caller; worker 0 uses it (caller frees) */
   const mv_key *key;
   const char *out_dir;        /* absolute, exists */
+  const char *review_dir;     /* absolute; created when something is held */
   mv_report *report;
   int jobs;                   /* worker threads (>= 1) */
   int progress;               /* draw a progress line on stderr */

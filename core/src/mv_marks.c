@@ -22,7 +22,7 @@ static int put_code(const mv_format_ops *ops, mv_doc *doc, int item,
 }
 
 int mv_marks_apply(const mv_policy *p, const mv_loaded *fmt, mv_doc *doc,
-                   const unsigned long *actions) {
+                   const unsigned long *actions, int pixels_cleaned) {
   const mv_format_ops *ops = fmt->desc->format;
   uint32_t tag;
   char vr[4];
@@ -44,6 +44,11 @@ int mv_marks_apply(const mv_policy *p, const mv_loaded *fmt, mv_doc *doc,
   for (const mv_option_info *o = mv_option_table; o->name; o++) {
     if (!(opts & o->bit) || (o->bit & MV_OPT_UNCLAIMED)) continue;
     if ((rc = put_code(ops, doc, item++, o->code, o->meaning))) return rc;
+  }
+  if (pixels_cleaned) {
+    if ((rc = put_code(ops, doc, item++, "113101", "Clean Pixel Data Option")))
+      return rc;
+    if ((rc = put(ops, doc, "(0028,0301)", "CS", "NO"))) return rc;
   }
   const char *temporal = "REMOVED";
   if (opts & MV_OPT_RETAIN_LONG_FULL_DATES) temporal = "UNMODIFIED";

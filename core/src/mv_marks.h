@@ -8,16 +8,19 @@
 #include "mv_policy.h"
 #include "mv_registry.h"
 
-/* Options whose code is claimed only when the work is done: pixel cleaning
- * and visual features are not performed by this version, and no private
- * element is retained as safe. */
+/* Options whose code is claimed only when the work is done: Clean Pixel
+ * Data (113101) only for an object whose pixels were checked and cleaned;
+ * visual features are not handled by this version, and no private element
+ * is retained as safe. */
 #define MV_OPT_UNCLAIMED                                               \
   (MV_OPT_CLEAN_PIXEL_DATA | MV_OPT_CLEAN_VISUAL_FEATURES |            \
    MV_OPT_RETAIN_SAFE_PRIVATE)
 
-/* `actions` counts elements per action kind in this object. Formats whose
- * dictionary has no PatientIdentityRemoved get no marks. */
+/* `actions` counts elements per action kind in this object.
+ * `pixels_cleaned`: the pixel stage checked every plane and redacted what
+ * it found; then 113101 is claimed and BurnedInAnnotation becomes NO.
+ * Formats whose dictionary has no PatientIdentityRemoved get no marks. */
 int mv_marks_apply(const mv_policy *p, const mv_loaded *fmt, mv_doc *doc,
-                   const unsigned long *actions);
+                   const unsigned long *actions, int pixels_cleaned);
 
 #endif

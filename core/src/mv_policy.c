@@ -92,6 +92,7 @@ struct mv_policy {
   mv_pixels_when pixels_when;
   char (*modalities)[17];
   size_t nmodalities;
+  mv_pixel_settings pixels;
   int after_ref;
   int uses_lua; /* function actions or after(): the state is needed later */
   /* Owned strings of actions (replace values, prefixes). */
@@ -509,6 +510,14 @@ static int compile_pixels(compiler *c, int t) {
   }
   if (!lua_istable(L, -1)) return fail(c, "pixels", "pixels must be a table");
   int px = lua_gettop(L);
+  /* The detector list first: `options` refers to it by name. */
+  lua_getfield(L, px, "detect");
+  if (!lua_isnil(L, -1)) {
+    char why[256];
+    if (mv_pixpolicy_field(L, "detect", &p->pixels, why, sizeof why) != 0)
+      return fail(c, "detect", "%s", why);
+  }
+  lua_pop(L, 1);
   lua_pushnil(L);
   while (lua_next(L, px)) {
     const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
@@ -534,11 +543,11 @@ static int compile_pixels(compiler *c, int t) {
         snprintf(p->modalities[p->nmodalities++], 17, "%s", m);
         lua_pop(L, 1);
       }
-    } else {
-      /* Detector and redactor settings belong to pixel cleaning; they are
-       * accepted here so a policy written for it loads, and ignored. */
-      if (strcmp(k, "detect") && strcmp(k, "redact") && strcmp(k, "review_below"))
-        return fail(c, k, "pixels: unknown field '%s'", k);
+    } else if (strcmp(k, "detect") != 0) { /* detect: read first, below */
+      char why[256];
+      int r = mv_pixpolicy_field(L, k, &p->pixels, why, sizeof why);
+      if (r > 0) return fail(c, k, "pixels: unknown field '%s'", k);
+      if (r < 0) return fail(c, k, "%s", why);
     }
     lua_pop(L, 1);
   }
@@ -677,6 +686,7 @@ int mv_policy_load(const mv_policy_env *env, const char *spec,
   mv_policy *p = calloc(1, sizeof *p);
   if (!p) return MV_ENOMEM;
   p->after_ref = LUA_NOREF;
+  mv_pixpolicy_defaults(&p->pixels);
   char path[4400];
   struct stat st;
   if (stat(spec, &st) != 0 && is_profile_name(spec))
@@ -747,6 +757,7 @@ void mv_policy_free(mv_policy *p) {
   free(p->patterns);
   free(p->exact);
   free(p->modalities);
+  mv_pixpolicy_free(&p->pixels);
   free(p->name);
   free(p->description);
   free(p->source);
@@ -820,6 +831,10 @@ void mv_policy_date_range(const mv_policy *p, long *min_days, long *max_days) {
 }
 uint32_t mv_policy_date_per_tag(const mv_policy *p) { return p->per_tag; }
 int mv_policy_age_cap(const mv_policy *p) { return p->age_cap; }
+const mv_pixel_settings *mv_policy_pixel_settings(const mv_policy *p) {
+  return &p->pixels;
+}
+
 mv_pixels_when mv_policy_pixels_when(const mv_policy *p) {
   return p->pixels_when;
 }

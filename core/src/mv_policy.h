@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mv_pixpolicy.h"
 #include "mv_registry.h"
 #include "mv_sandbox.h"
 
@@ -108,6 +109,7 @@ uint32_t mv_policy_date_per_tag(const mv_policy *p);
 int mv_policy_age_cap(const mv_policy *p); /* 0 when none */
 mv_pixels_when mv_policy_pixels_when(const mv_policy *p);
 int mv_policy_pixel_modality(const mv_policy *p, const char *modality);
+const mv_pixel_settings *mv_policy_pixel_settings(const mv_policy *p);
 int mv_policy_after_ref(const mv_policy *p); /* LUA_NOREF when none */
 /* Whether objects call back into Lua (function actions, after()). A policy
  * that does not is plain C tables after loading: threads may share it. */

@@ -114,6 +114,17 @@ void mv_report_add(mv_report *r, const mv_report_row *row) {
   field(f, "format", row->format);
   fprintf(f, ", \"bytes_in\": %llu", row->bytes_in);
   if (row->output) fprintf(f, ", \"bytes_out\": %llu", row->bytes_out);
+  field(f, "review_id", row->review_id);
+  const mv_pixel_result *p = row->pixels;
+  if (p && p->ran)
+    fprintf(f,
+            ", \"pixels\": {\"planes\": %u, \"boxes\": %u, \"redacted\": %u, "
+            "\"kept\": %u, \"noise\": %u, \"uncertain\": %u, \"reused\": %u, "
+            "\"verify_hits\": %u, \"hidden_removed\": %u, \"changed\": %s, "
+            "\"ms\": %.1f}",
+            p->planes, p->boxes, p->redacted, p->kept, p->noise, p->uncertain,
+            p->reused, p->verify_hits, p->hidden_removed,
+            p->changed ? "true" : "false", p->ms);
   fputc('}', f);
 }
 

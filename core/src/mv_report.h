@@ -2,13 +2,17 @@
  * does not grow with the batch, and moved into place when complete.
  *
  * {"files": [{"input", "status", "output" | "reason", "note", "format",
- *             "bytes_in", "bytes_out"}, ...],
+ *             "bytes_in", "bytes_out", "review_id",
+ *             "pixels": {"planes", "boxes", "redacted", "kept",
+ *                        "uncertain", "reused", "verify_hits",
+ *                        "hidden_removed", "changed", "ms"}}, ...],
  *  "summary": {...}} */
 #ifndef MV_REPORT_H
 #define MV_REPORT_H
 
 #include <stddef.h>
 
+#include "mv_pixels.h"
 #include "mv_policy.h"
 
 typedef struct mv_report mv_report;
@@ -31,6 +35,8 @@ typedef struct mv_report_row {
   const char *note;   /* optional remark on an ok row */
   const char *format; /* plugin name, when known */
   unsigned long long bytes_in, bytes_out;
+  const char *review_id;      /* status review: the item in the review dir */
+  const struct mv_pixel_result *pixels; /* when the pixel stage ran */
 } mv_report_row;
 
 mv_report *mv_report_open(const char *path, char *err, size_t errlen);

@@ -125,6 +125,14 @@ for f in M["files"]:
         print("#      note: %s %s (%s)" % (label(f), st, r.get("reason")))
     if want == "rejected" and st != "rejected":
         wrong.append("%s: status %s, want rejected" % (label(f), st))
+    if want == "cleaned" and st not in ("ok", "review"):
+        wrong.append("%s: status %s, want pixel cleaning (ok or review)" % (label(f), st))
+    if want == "cleaned" and st == "ok":
+        ds = pydicom.dcmread(os.path.join(outdir, r["output"]))
+        codes = [c.CodeValue for c in ds.get("DeidentificationMethodCodeSequence", [])]
+        if ds.get("BurnedInAnnotation") != "NO" or "113101" not in codes:
+            wrong.append("%s: cleaned but BurnedInAnnotation %r, codes %r" %
+                         (label(f), ds.get("BurnedInAnnotation"), codes))
     if st == "ok":
         rel = r.get("output")
         p = os.path.join(outdir, rel) if rel else None
@@ -143,7 +151,7 @@ def where(rel):
 
 check(not missing, "report has a row for every planted input", missing)
 check(not wrong, "statuses as expected (clean CT/MR ok%s)" %
-      (", pixel-cleaning cases rejected" if profile == "research" else ""), wrong)
+      (", pixel-cleaning cases cleaned or held" if profile == "research" else ""), wrong)
 check(not noreason, "every non-ok row has a reason", noreason)
 check(len(outputs) >= 6, "at least 6 outputs (%d)" % len(outputs))
 

@@ -556,7 +556,8 @@ def main(argv=None):
         P["study_uids"] = [p.uid() for _ in P["studies"]]
 
     # role table: (persona, study index, series key, source, options)
-    # expect: profile -> "ok" (must be written) or "any"; research_reject: must be rejected
+    # expect: profile -> "ok" (must be written) or "any"; pixel_clean: research must send it
+    # through pixel cleaning ("cleaned": ok with 113101 and BurnedInAnnotation NO, or review)
     plan = [
         ("A", 0, "ct1", "CT_small.dcm", {}),
         ("A", 0, "ct1", "CT_small.dcm", {"ref": [0]}),
@@ -570,8 +571,8 @@ def main(argv=None):
         ("B", 0, "mr1", "MR_small.dcm", {"age": "094Y"}),
         ("C", 0, "ct1", "CT_small.dcm", {}),
         ("C", 0, "cr1", "chrJapMulti.dcm", {}),
-        ("D", 0, "sc1", "SC_rgb_rle.dcm", {"research_reject": True}),
-        ("D", 0, "ct1", "CT_small.dcm", {"burned_in": True, "research_reject": True}),
+        ("D", 0, "sc1", "SC_rgb_rle.dcm", {"pixel_clean": True}),
+        ("D", 0, "ct1", "CT_small.dcm", {"burned_in": True, "pixel_clean": True}),
         ("D", 0, "nm1", "JPEG2000.dcm", {}),
     ]
     required = {"CT_small.dcm", "MR_small.dcm"}
@@ -612,7 +613,7 @@ def main(argv=None):
         # clean, uncompressed CT/MR must come out.  ISO 2022 IR 87 files are
         # "any": dcmtk built on iconv (Debian) cannot convert them, and a
         # de-identifier may reject what it cannot read (fail closed)
-        must_ok = (modality in ("CT", "MR") and not opt.get("research_reject")
+        must_ok = (modality in ("CT", "MR") and not opt.get("pixel_clean")
                    and ts in ("1.2.840.10008.1.2", "1.2.840.10008.1.2.1")
                    and P["style"] != "japanese")
         files.append({
@@ -634,7 +635,7 @@ def main(argv=None):
                         else ds.get("SpecificCharacterSet")),
             "expect": {"basic": "ok" if must_ok else "any",
                        "hipaa": "ok" if must_ok else "any",
-                       "research": "rejected" if opt.get("research_reject")
+                       "research": "cleaned" if opt.get("pixel_clean")
                        else ("ok" if must_ok else "any")},
         })
         # raw bytes as actually stored (ISO 2022 escapes, Latin-1)

@@ -1,0 +1,750 @@
+/* mv_pixels.c - the pixel stage (see mv_pixels.h). */
+#include "mv_pixels.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mv_log.h"
+
+#define VERIFY_MIN_CONFIDENCE 0.6f /* below: fill edges read as noise */
+#define ROI_FULL_SHARE 0.6          /* a diff this large: search it all */
+#define SURE_TEXT 0.8f /* read this well, it is text even on a busy ground */
+
+typedef struct detector {
+  const mv_loaded *plugin;
+  void *ctx;
+  int is_ocr;
+  const char *options;
+} detector;
+
+struct mv_pixels {
+  const mv_pixel_settings *s;
+  detector det[MV_PIX_MAX_DETECTORS];
+  size_t ndet;
+  const mv_loaded *redactor;
+  mv_box *boxes; /* of the current object */
+  size_t nboxes, capboxes;
+  uint32_t plane; /* plane the sink is filling */
+};
+
+int mv_pixels_new(const mv_registry *reg, const mv_pixel_settings *s,
+                  mv_pixels **out, char *err, size_t errlen) {
+  *out = NULL;
+  mv_pixels *px = calloc(1, sizeof *px);
+  if (!px) return MV_ENOMEM;
+  px->s = s;
+  for (size_t i = 0; i < s->ndetect; i++) {
+    const mv_loaded *p = mv_registry_detector(reg, s->detect[i]);
+    if (!p) {
+      snprintf(err, errlen,
+               "pixels.detect: no installed plugin provides the detector "
+               "'%s'",
+               s->detect[i]);
+      mv_pixels_free(px);
+      return MV_EINVAL;
+    }
+    detector *d = &px->det[px->ndet];
+    d->plugin = p;
+    d->options = s->detect_options[i];
+    d->is_ocr = strcmp(s->detect[i], "ocr") == 0;
+    char why[512] = "";
+    int rc = p->desc->detector->ctx_new(p->state, d->options, &d->ctx, why,
+                                        sizeof why);
+    if (rc != MV_OK) {
+      snprintf(err, errlen, "detector '%s' (%s): %s", s->detect[i],
+               p->desc->name, why[0] ? why : mv_strerror(rc));
+      mv_pixels_free(px);
+      return rc == MV_ENOMEM ? rc : MV_EPLUGIN;
+    }
+    px->ndet++;
+  }
+  px->redactor = mv_registry_redactor(reg, s->redact);
+  if (!px->redactor) {
+    snprintf(err, errlen,
+             "pixels.redact: no installed plugin provides the method '%s'",
+             s->redact);
+    mv_pixels_free(px);
+    return MV_EINVAL;
+  }
+  *out = px;
+  return MV_OK;
+}
+
+void mv_pixels_free(mv_pixels *px) {
+  if (!px) return;
+  for (size_t i = 0; i < px->ndet; i++)
+    px->det[i].plugin->desc->detector->ctx_free(px->det[i].ctx);
+  free(px->boxes);
+  free(px);
+}
+
+void mv_pixel_result_free(mv_pixel_result *r) {
+  mv_view_free(&r->before);
+  mv_view_free(&r->after);
+  free(r->marks);
+  r->marks = NULL;
+  r->nmarks = 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Boxes.                                                                  */
+
+static int add_box(mv_pixels *px, const mv_box *b) {
+  if (px->nboxes == px->capboxes) {
+    size_t cap = px->capboxes ? px->capboxes * 2 : 64;
+    if (cap > (1u << 20)) return MV_ELIMIT; /* a detector gone wild */
+    mv_box *g = realloc(px->boxes, cap * sizeof *g);
+    if (!g) return MV_ENOMEM;
+    px->boxes = g;
+    px->capboxes = cap;
+  }
+  px->boxes[px->nboxes] = *b;
+  px->boxes[px->nboxes].plane = px->plane;
+  px->nboxes++;
+  return 0;
+}
+
+static int sink_box(void *ud, const mv_box *b) { return add_box(ud, b); }
+
+static int doc_get(void *ud, const char *key, const char **v, size_t *n) {
+  const mv_pixel_job *job = ud;
+  return job->ops->get(job->doc, key, v, n);
+}
+
+static int intersects(const mv_rect *a, const mv_rect *b) {
+  return a->x < b->x + b->w && b->x < a->x + a->w && a->y < b->y + b->h &&
+         b->y < a->y + a->h;
+}
+
+static mv_rect grow(mv_rect r, int by, uint32_t w, uint32_t h) {
+  int32_t x0 = r.x - by, y0 = r.y - by, x1 = r.x + r.w + by,
+          y1 = r.y + r.h + by;
+  if (x0 < 0) x0 = 0;
+  if (y0 < 0) y0 = 0;
+  if (x1 > (int32_t)w) x1 = (int32_t)w;
+  if (y1 > (int32_t)h) y1 = (int32_t)h;
+  mv_rect o = {x0, y0, x1 - x0, y1 - y0};
+  if (o.w < 0) o.w = 0;
+  if (o.h < 0) o.h = 0;
+  return o;
+}
+
+/* Run detectors on one plane; only_ocr for verification. */
+static int run_detectors(mv_pixels *px, const mv_pixel_job *job,
+                         uint32_t plane, const mv_image *native,
+                         const mv_image *view, const mv_rect *roi,
+                         size_t nroi, int only_ocr, char *why, size_t n) {
+  px->plane = plane;
+  for (size_t i = 0; i < px->ndet; i++) {
+    detector *d = &px->det[i];
+    if (only_ocr && !d->is_ocr) continue;
+    mv_detect_input in = {.size = sizeof in,
+                          .plane = plane,
+                          .image = view,
+                          .native = native,
+                          .roi = roi,
+                          .n_roi = nroi,
+                          .get = doc_get,
+                          .get_ud = (void *)job,
+                          .options = d->options};
+    int rc = d->plugin->desc->detector->detect(d->ctx, &in, sink_box, px, why,
+                                               n);
+    if (rc != MV_OK) {
+      if (!why[0]) snprintf(why, n, "%s", mv_strerror(rc));
+      return rc;
+    }
+  }
+  return MV_OK;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Decisions.                                                              */
+
+enum { D_KEEP = 0, D_REDACT = 1, D_UNCERTAIN = 2, D_NOISE = 3 };
+
+/* Words of one line, joined in windows of up to 4, through the scrubber:
+ * catches dates and IDs that OCR split into several words. */
+static void mark_line_windows(const mv_pixel_job *job, mv_box *b, size_t n,
+                              const size_t *idx, size_t nidx,
+                              unsigned char *ident) {
+  (void)n;
+  char buf[1100];
+  for (size_t i = 0; i < nidx; i++) {
+    size_t len = 0;
+    for (size_t k = i; k < nidx && k < i + 4; k++) {
+      const char *t = b[idx[k]].text;
+      size_t tl = strnlen(t, sizeof b[idx[k]].text);
+      if (len + tl + 2 >= sizeof buf) break;
+      if (len) buf[len++] = ' ';
+      memcpy(buf + len, t, tl);
+      len += tl;
+      buf[len] = 0;
+      char *cleaned = NULL;
+      size_t cl = 0;
+      int hits = mv_scrub_text(job->scrub, buf, len, &cleaned, &cl);
+      free(cleaned);
+      if (hits > 0)
+        for (size_t m = i; m <= k; m++) ident[idx[m]] = 1;
+    }
+  }
+}
+
+static int word_is_phi(const mv_pixels *px, const mv_pixel_job *job,
+                       const mv_box *b, int identifying) {
+  if (identifying) return 1;
+  if (job->mode == MV_PHI_ALL_TEXT) return !mv_textphi_allowed(px->s, b->text);
+  return 0;
+}
+
+static int luma(const mv_image *v, int32_t x, int32_t y) {
+  const uint8_t *p = (const uint8_t *)v->data + (size_t)y * v->stride +
+                     (size_t)x * v->samples;
+  return v->samples == 3 ? (p[0] * 3 + p[1] * 6 + p[2]) / 10 : p[0];
+}
+
+/* Burned-in text is strokes on a flat background: the ring just outside
+ * the box is uniform and some pixels inside stand out from it. OCR also
+ * "reads" speckle and anatomy, where the ring is textured: such a reading,
+ * when it is also unsure, is not text and must not black out anatomy. */
+static int looks_like_text(const mv_image *v, mv_rect r) {
+  if (!v || !v->data) return 1;
+  if (r.w < 4 || r.h < 5) return 0;
+  mv_rect inner = grow(r, 1, v->width, v->height),
+          outer = grow(r, 4, v->width, v->height);
+  double sum = 0, sum2 = 0;
+  long n = 0;
+  for (int32_t y = outer.y; y < outer.y + outer.h; y++)
+    for (int32_t x = outer.x; x < outer.x + outer.w; x++) {
+      if (x >= inner.x && x < inner.x + inner.w && y >= inner.y &&
+          y < inner.y + inner.h)
+        continue;
+      int l = luma(v, x, y);
+      sum += l;
+      sum2 += (double)l * l;
+      n++;
+    }
+  if (n < 8) return 1; /* the box fills the plane: cannot tell */
+  double mean = sum / n, var = sum2 / n - mean * mean;
+  if (var > 20.0 * 20.0) return 0;
+  long strokes = 0, all = 0;
+  for (int32_t y = r.y; y < r.y + r.h && y < (int32_t)v->height; y++)
+    for (int32_t x = r.x; x < r.x + r.w && x < (int32_t)v->width; x++) {
+      int l = luma(v, x, y);
+      strokes += (l - mean > 48 || mean - l > 48);
+      all++;
+    }
+  double share = all ? (double)strokes / all : 0;
+  return share > 0.02 && share < 0.8;
+}
+
+/* Decide every box in [first, px->nboxes). */
+static void decide(mv_pixels *px, const mv_pixel_job *job, size_t first,
+                   const mv_image *view, unsigned char *dec) {
+  size_t n = px->nboxes - first;
+  mv_box *b = px->boxes + first;
+  unsigned char *ident = calloc(n ? n : 1, 1);
+  size_t *idx = malloc((n ? n : 1) * sizeof *idx);
+  if (!ident || !idx) {
+    /* No memory to think: redact everything found (fail closed). */
+    for (size_t i = 0; i < n; i++) dec[i] = D_REDACT;
+    free(ident);
+    free(idx);
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if ((b[i].flags & MV_BOX_TEXT) && b[i].text[0] &&
+        mv_textphi_identifying(job->phi, b[i].text))
+      ident[i] = 1;
+  }
+  /* Lines: boxes sharing `line` (only text boxes). */
+  unsigned char *seen = calloc(n ? n : 1, 1);
+  for (size_t i = 0; seen && i < n; i++) {
+    if (seen[i] || !(b[i].flags & MV_BOX_TEXT)) continue;
+    size_t nidx = 0;
+    for (size_t k = i; k < n; k++)
+      if (!seen[k] && (b[k].flags & MV_BOX_TEXT) && b[k].line == b[i].line) {
+        seen[k] = 1;
+        idx[nidx++] = k;
+      }
+    mark_line_windows(job, b, n, idx, nidx, ident);
+  }
+  free(seen);
+  float low = (float)px->s->review_below;
+  for (size_t i = 0; i < n; i++) {
+    int unsure = (b[i].flags & MV_BOX_UNREAD) || !b[i].text[0] ||
+                 b[i].confidence < low;
+    if (b[i].flags & MV_BOX_REGION) {
+      dec[i] = D_REDACT;
+    } else if (!ident[i] && (unsure || b[i].confidence < SURE_TEXT) &&
+               !looks_like_text(view, b[i].r)) {
+      dec[i] = D_NOISE;
+    } else if (b[i].flags & MV_BOX_UNREAD || !b[i].text[0]) {
+      dec[i] = job->mode == MV_PHI_ALL_TEXT ? D_REDACT : D_UNCERTAIN;
+    } else if (word_is_phi(px, job, &b[i], ident[i])) {
+      dec[i] = D_REDACT;
+    } else if (b[i].confidence < low) {
+      /* Read badly: it may be anything. */
+      dec[i] = job->mode == MV_PHI_ALL_TEXT ? D_REDACT : D_UNCERTAIN;
+    } else {
+      dec[i] = D_KEEP;
+    }
+  }
+  free(ident);
+  free(idx);
+}
+
+/* ---------------------------------------------------------------------- */
+/* One object.                                                             */
+
+typedef struct frame_seen {
+  uint64_t hash;
+  uint32_t kind;
+  size_t first, count; /* its boxes */
+} frame_seen;
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int copy_image(const mv_image *src, mv_image *dst) {
+  *dst = *src;
+  size_t row = (size_t)src->width * src->samples * (src->bits == 16 ? 2 : 1);
+  dst->stride = row;
+  dst->data = malloc(row * src->height);
+  if (!dst->data) return MV_ENOMEM;
+  for (uint32_t y = 0; y < src->height; y++)
+    memcpy((uint8_t *)dst->data + y * row,
+           (const uint8_t *)src->data + (size_t)y * src->stride, row);
+  return MV_OK;
+}
+
+static void add_mark(mv_pixel_result *r, mv_rect rect, int kind) {
+  mv_mark *g = realloc(r->marks, (r->nmarks + 1) * sizeof *g);
+  if (!g) return;
+  r->marks = g;
+  r->marks[r->nmarks].r = rect;
+  r->marks[r->nmarks].kind = kind;
+  r->nmarks++;
+}
+
+static void hold(mv_pixel_result *r, const char *fmt, const char *detail) {
+  if (r->review) return; /* the first reason is the one shown */
+  r->review = 1;
+  snprintf(r->reason, sizeof r->reason, fmt, detail);
+}
+
+/* OCR the redacted plane again where text was and along the borders.
+ * Readings that are still PHI are appended to *hits (grown by the margin).
+ * Returns MV_OK, or a code when verification itself failed (held). */
+static int verify_plane(mv_pixels *px, const mv_pixel_job *job,
+                        uint32_t plane, const mv_image *img,
+                        const mv_rect *rects, size_t nrects, size_t keep_from,
+                        size_t keep_to, const unsigned char *dec,
+                        mv_rect **hits, size_t *nhits, mv_pixel_result *r) {
+  mv_view v;
+  if (mv_render(img, &v) != MV_OK) {
+    hold(r, "%s", "cannot render the redacted plane for verification");
+    return MV_ENOMEM;
+  }
+  size_t nroi = 0;
+  mv_rect *roi = malloc((nrects + 2) * sizeof *roi);
+  if (!roi) {
+    mv_view_free(&v);
+    hold(r, "%s", "out of memory during verification");
+    return MV_ENOMEM;
+  }
+  for (size_t i = 0; i < nrects; i++)
+    roi[nroi++] = grow(rects[i], 6, img->width, img->height);
+  int32_t band = (int32_t)img->height / 10;
+  if (band < 32) band = 32;
+  if (band > (int32_t)img->height) band = (int32_t)img->height;
+  roi[nroi++] = (mv_rect){0, 0, (int32_t)img->width, band};
+  roi[nroi++] = (mv_rect){0, (int32_t)img->height - band, (int32_t)img->width,
+                          band};
+  size_t first = px->nboxes;
+  char why[256] = "";
+  int rc = run_detectors(px, job, plane, img, &v.img, roi, nroi, 1, why,
+                         sizeof why);
+  free(roi);
+  if (rc != MV_OK) {
+    mv_view_free(&v);
+    hold(r, "verification OCR failed: %s", why);
+    px->nboxes = first;
+    return rc;
+  }
+  for (size_t i = first; i < px->nboxes; i++) {
+    mv_box *b = &px->boxes[i];
+    if (!(b->flags & MV_BOX_TEXT) || !b->text[0]) continue;
+    int ident = mv_textphi_identifying(job->phi, b->text);
+    if (!ident) {
+      char *cleaned = NULL;
+      size_t cl = 0;
+      ident = mv_scrub_text(job->scrub, b->text, strlen(b->text), &cleaned,
+                            &cl) > 0;
+      free(cleaned);
+    }
+    int phi = ident;
+    if (!phi && job->mode == MV_PHI_ALL_TEXT &&
+        b->confidence >= VERIFY_MIN_CONFIDENCE &&
+        !mv_textphi_allowed(px->s, b->text) && looks_like_text(&v.img, b->r)) {
+      /* The same harmless word read again differently is not a leak. */
+      int over_kept = 0;
+      for (size_t k = keep_from; k < keep_to && !over_kept; k++)
+        if (dec[k - keep_from] == D_KEEP &&
+            intersects(&px->boxes[k].r, &b->r))
+          over_kept = 1;
+      phi = !over_kept;
+    }
+    if (!phi) continue;
+    r->verify_hits++;
+    mv_rect *g = realloc(*hits, (*nhits + 1) * sizeof *g);
+    if (!g) continue;
+    *hits = g;
+    (*hits)[(*nhits)++] = grow(b->r, px->s->margin, img->width, img->height);
+  }
+  mv_view_free(&v);
+  px->nboxes = first;
+  return MV_OK;
+}
+
+/* Whole lines go: the redacted word, and the words of its line next to it
+ * (OCR splits and misreads words; a half-redacted name is still a name). */
+static size_t line_rects(const mv_box *b, size_t n, const unsigned char *dec,
+                         int margin, uint32_t w, uint32_t h, mv_rect *out) {
+  size_t nout = 0;
+  unsigned char *used = calloc(n ? n : 1, 1);
+  for (size_t i = 0; i < n; i++) {
+    if (dec[i] != D_REDACT || (used && used[i])) continue;
+    mv_rect u = b[i].r;
+    if (used) used[i] = 1;
+    int is_line = (b[i].flags & (MV_BOX_TEXT | MV_BOX_UNREAD)) != 0;
+    for (int grew = is_line && used; grew;) {
+      grew = 0;
+      int vertical = (b[i].flags & MV_BOX_ROTATED) && u.h > u.w;
+      int reach = vertical ? (u.w > 8 ? u.w : 8) : (u.h > 8 ? u.h : 8);
+      mv_rect near = u;
+      if (vertical) near.y -= reach, near.h += 2 * reach;
+      else near.x -= reach, near.w += 2 * reach;
+      for (size_t k = 0; k < n; k++) {
+        if (used[k] || b[k].line != b[i].line ||
+            !(b[k].flags & (MV_BOX_TEXT | MV_BOX_UNREAD)) ||
+            !intersects(&near, &b[k].r))
+          continue;
+        int32_t x0 = u.x < b[k].r.x ? u.x : b[k].r.x;
+        int32_t y0 = u.y < b[k].r.y ? u.y : b[k].r.y;
+        int32_t x1 = u.x + u.w > b[k].r.x + b[k].r.w ? u.x + u.w
+                                                     : b[k].r.x + b[k].r.w;
+        int32_t y1 = u.y + u.h > b[k].r.y + b[k].r.h ? u.y + u.h
+                                                     : b[k].r.y + b[k].r.h;
+        u = (mv_rect){x0, y0, x1 - x0, y1 - y0};
+        used[k] = 1;
+        grew = 1;
+      }
+    }
+    out[nout++] = grow(u, margin, w, h);
+  }
+  free(used);
+  return nout;
+}
+
+static int plane_pass(mv_pixels *px, const mv_pixel_job *job,
+                      const mv_pixel_info *info, uint32_t plane,
+                      mv_image *img, frame_seen *seen, size_t *nseen,
+                      mv_image *frame0, mv_rect **f0rects, size_t *nf0,
+                      mv_pixel_result *r) {
+  const mv_format_ops *ops = job->ops;
+  char why[512] = "";
+  size_t first = px->nboxes;
+  mv_rect *rects = NULL;
+  size_t nrects = 0;
+  int rc = MV_OK;
+  mv_view before = {0};
+
+  if (img->kind == MV_PLANE_ICON) {
+    /* A thumbnail of frame 0: the same places, scaled. */
+    if (*nf0 && frame0->width && frame0->height) {
+      rects = calloc(*nf0, sizeof *rects);
+      if (!rects) return MV_ENOMEM;
+      double sx = (double)img->width / frame0->width,
+             sy = (double)img->height / frame0->height;
+      for (size_t i = 0; i < *nf0; i++) {
+        mv_rect s = (*f0rects)[i];
+        mv_rect t = {(int32_t)(s.x * sx), (int32_t)(s.y * sy),
+                     (int32_t)(s.w * sx + 2), (int32_t)(s.h * sy + 2)};
+        rects[nrects++] = grow(t, 1, img->width, img->height);
+      }
+    }
+  } else {
+    uint64_t h = mv_image_hash(img);
+    int reused = 0;
+    for (size_t i = 0; i < *nseen; i++) {
+      if (seen[i].hash != h || seen[i].kind != img->kind) continue;
+      for (size_t k = 0; k < seen[i].count; k++) {
+        mv_box b = px->boxes[seen[i].first + k];
+        px->plane = plane;
+        if ((rc = add_box(px, &b))) return rc;
+      }
+      reused = 1;
+      r->reused++;
+      break;
+    }
+    if ((rc = mv_render(img, &before)) != MV_OK) return rc;
+    if (!reused) {
+      mv_rect diff, *roi = NULL;
+      size_t nroi = 0;
+      if (img->kind == MV_PLANE_FRAME && img->frame > 0 && frame0->data &&
+          mv_image_diff_rect(frame0, img, &diff) == 1) {
+        mv_rect g = grow(diff, 8, img->width, img->height);
+        double share = (double)g.w * g.h / ((double)img->width * img->height);
+        if (share < ROI_FULL_SHARE) {
+          /* Frame 0's findings outside the changed part still hold. */
+          size_t f0n = *nseen ? seen[0].count : 0;
+          for (size_t k = 0; k < f0n; k++) {
+            mv_box b = px->boxes[seen[0].first + k];
+            if (intersects(&b.r, &g)) continue;
+            px->plane = plane;
+            if ((rc = add_box(px, &b))) goto out;
+          }
+          roi = &g;
+          nroi = 1;
+        }
+      }
+      rc = run_detectors(px, job, plane, img, &before.img, roi, nroi, 0, why,
+                         sizeof why);
+      if (rc != MV_OK) {
+        px->nboxes = first;
+        hold(r, "a detector failed: %s", why);
+        rc = MV_OK;
+        goto out;
+      }
+      if (*nseen < 64) {
+        seen[*nseen] = (frame_seen){h, img->kind, first, px->nboxes - first};
+        (*nseen)++;
+      }
+    }
+    size_t n = px->nboxes - first;
+    r->boxes += (unsigned)n;
+    unsigned char *dec = calloc(n ? n : 1, 1);
+    rects = calloc(n ? n : 1, sizeof *rects);
+    if (!dec || !rects) {
+      free(dec);
+      rc = MV_ENOMEM;
+      goto out;
+    }
+    decide(px, job, first, &before.img, dec);
+    for (size_t i = 0; i < n; i++) {
+      mv_box *b = &px->boxes[first + i];
+      if (dec[i] == D_REDACT) {
+        r->redacted++;
+      } else if (dec[i] == D_UNCERTAIN) {
+        r->uncertain++;
+        hold(r, "%s", "text the detector could not read with confidence");
+      } else if (dec[i] == D_NOISE) {
+        r->noise++;
+        continue; /* not text: no mark */
+      } else {
+        r->kept++;
+      }
+      if (job->keep_preview && !r->before.img.data)
+        add_mark(r, b->r, dec[i] == D_REDACT    ? MV_MARK_REDACTED
+                          : dec[i] == D_KEEP ? MV_MARK_KEPT
+                                             : MV_MARK_UNCERTAIN);
+    }
+    nrects = line_rects(px->boxes + first, n, dec, px->s->margin, img->width,
+                        img->height, rects);
+    if (nrects && info->encoding == MV_PIXENC_READONLY) {
+      hold(r, "%s", "text found, but this pixel encoding cannot be written "
+                    "back");
+      nrects = 0;
+    }
+    /* Redact, verify; what verification still reads is redacted once more
+     * and verified again. Still readable after that: a person decides. */
+    mv_rect *todo = rects;
+    size_t ntodo = nrects;
+    for (int round = 0; ntodo && rc == MV_OK; round++) {
+      rc = px->redactor->desc->redactor->redact(px->redactor->state,
+                                                px->s->redact, img, todo,
+                                                ntodo, why, sizeof why);
+      if (rc != MV_OK) {
+        snprintf(r->reason, sizeof r->reason, "redaction failed: %s",
+                 why[0] ? why : mv_strerror(rc));
+        break;
+      }
+      if (todo != rects) {
+        mv_rect *g = realloc(rects, (nrects + ntodo) * sizeof *g);
+        if (!g) {
+          rc = MV_ENOMEM;
+          break;
+        }
+        rects = g;
+        memcpy(rects + nrects, todo, ntodo * sizeof *todo);
+        nrects += ntodo;
+        free(todo);
+      }
+      todo = NULL;
+      ntodo = 0;
+      if (!px->s->verify) break;
+      mv_rect *hits = NULL;
+      size_t nhits = 0;
+      if (verify_plane(px, job, plane, img, rects, nrects, first, px->nboxes,
+                       dec, &hits, &nhits, r) != MV_OK) {
+        free(hits);
+        break;
+      }
+      if (nhits && round >= 1) {
+        free(hits);
+        hold(r, "%s", "text is still readable after redaction (verification)");
+        break;
+      }
+      todo = hits;
+      ntodo = nhits;
+    }
+    if (todo != rects) free(todo);
+    if (rc != MV_OK) {
+      free(dec);
+      goto out;
+    }
+    free(dec);
+    if (img->kind == MV_PLANE_FRAME && img->frame == 0 && nrects) {
+      *f0rects = malloc(nrects * sizeof **f0rects);
+      if (*f0rects) {
+        memcpy(*f0rects, rects, nrects * sizeof *rects);
+        *nf0 = nrects;
+      }
+    }
+    if (job->keep_preview && !r->before.img.data && before.img.data &&
+        (nrects || r->nmarks || plane == 0)) {
+      r->before = before;
+      before.img.data = NULL;
+      if (mv_render(img, &r->after) != MV_OK) mv_view_free(&r->before);
+    }
+  }
+  if (nrects) {
+    rc = ops->release(job->doc, plane, rects, nrects, why, sizeof why);
+    if (rc != MV_OK)
+      snprintf(r->reason, sizeof r->reason,
+               "cannot store the redacted pixels: %s",
+               why[0] ? why : mv_strerror(rc));
+    else
+      r->changed = 1;
+  } else {
+    rc = ops->release(job->doc, plane, NULL, 0, why, sizeof why);
+    if (rc != MV_OK)
+      snprintf(r->reason, sizeof r->reason, "cannot release a plane: %s",
+               why[0] ? why : mv_strerror(rc));
+  }
+out:
+  mv_view_free(&before);
+  free(rects);
+  return rc;
+}
+
+int mv_pixels_clean(mv_pixels *px, const mv_pixel_job *job,
+                    mv_pixel_result *r) {
+  double t0 = now_ms();
+  const mv_format_ops *ops = job->ops;
+  r->ran = 1;
+  px->nboxes = 0;
+  if (!mv_format_has_pixels(ops)) {
+    hold(r, "%s", "this format plugin cannot decode pixels");
+    return MV_OK;
+  }
+  if (ops->drop_hidden_pixels) {
+    uint32_t dropped = 0;
+    int rc = ops->drop_hidden_pixels(job->doc, &dropped);
+    if (rc != MV_OK && rc != MV_ENOTFOUND) {
+      snprintf(r->reason, sizeof r->reason,
+               "cannot remove hidden pixel payloads: %s", mv_strerror(rc));
+      return rc;
+    }
+    r->hidden_removed = dropped;
+  }
+  mv_pixel_info info;
+  memset(&info, 0, sizeof info);
+  info.size = sizeof info;
+  int rc = ops->pixel_info(job->doc, &info);
+  if (rc == MV_ENOTFOUND) {
+    r->cleaned = 1; /* nothing to clean */
+    r->ms = now_ms() - t0;
+    return MV_OK;
+  }
+  if (rc != MV_OK) {
+    hold(r, "pixel data cannot be decoded (transfer syntax %s)",
+         info.syntax[0] ? info.syntax : "unknown");
+    r->ms = now_ms() - t0;
+    return MV_OK;
+  }
+  frame_seen seen[64];
+  size_t nseen = 0, nf0 = 0;
+  mv_rect *f0rects = NULL;
+  mv_image frame0 = {0};
+  for (uint32_t plane = 0; plane < info.planes && rc == MV_OK; plane++) {
+    mv_image img;
+    memset(&img, 0, sizeof img);
+    char why[512] = "";
+    rc = ops->acquire(job->doc, plane, &img, why, sizeof why);
+    if (rc != MV_OK) {
+      hold(r, "a plane cannot be decoded: %s", why[0] ? why : mv_strerror(rc));
+      rc = MV_OK;
+      continue;
+    }
+    r->planes++;
+    if (img.kind == MV_PLANE_FRAME && img.frame == 0 && !frame0.data &&
+        info.frames > 1)
+      copy_image(&img, &frame0);
+    else if (img.kind == MV_PLANE_FRAME && img.frame == 0 && !frame0.data)
+      frame0.width = img.width, frame0.height = img.height;
+    rc = plane_pass(px, job, &info, plane, &img, seen, &nseen, &frame0,
+                    &f0rects, &nf0, r);
+  }
+  free(frame0.data);
+  free(f0rects);
+  r->cleaned = rc == MV_OK && !r->review;
+  r->ms = now_ms() - t0;
+  if (rc != MV_OK && !r->reason[0])
+    snprintf(r->reason, sizeof r->reason, "pixel stage failed: %s",
+             mv_strerror(rc));
+  return rc;
+}
+
+int mv_pixels_detect_only(mv_pixels *px, const mv_format_ops *ops,
+                          mv_doc *doc, mv_box_sink sink, void *ud, char *err,
+                          size_t errlen) {
+  if (!mv_format_has_pixels(ops)) {
+    snprintf(err, errlen, "this format plugin cannot decode pixels");
+    return MV_EUNSUPPORTED;
+  }
+  mv_pixel_info info;
+  memset(&info, 0, sizeof info);
+  info.size = sizeof info;
+  int rc = ops->pixel_info(doc, &info);
+  if (rc != MV_OK) {
+    snprintf(err, errlen, "%s", rc == MV_ENOTFOUND ? "no pixel data"
+                                                   : "pixels cannot be decoded");
+    return rc;
+  }
+  mv_pixel_job job = {.ops = ops, .doc = doc};
+  for (uint32_t plane = 0; plane < info.planes; plane++) {
+    mv_image img;
+    memset(&img, 0, sizeof img);
+    rc = ops->acquire(doc, plane, &img, err, errlen);
+    if (rc != MV_OK) return rc;
+    mv_view v;
+    rc = mv_render(&img, &v);
+    if (rc == MV_OK) {
+      px->nboxes = 0;
+      rc = run_detectors(px, &job, plane, &img, &v.img, NULL, 0, 0, err,
+                         errlen);
+      mv_view_free(&v);
+    }
+    ops->release(doc, plane, NULL, 0, NULL, 0);
+    if (rc != MV_OK) return rc;
+    for (size_t i = 0; i < px->nboxes; i++)
+      if (sink(ud, &px->boxes[i])) return MV_OK;
+  }
+  return MV_OK;
+}

@@ -124,6 +124,9 @@ struct GuardResult {
  * a reason in err. */
 int guard_file(const char *path, GuardResult &g, char *err, size_t errlen);
 
+struct PixelState; /* dicom_pixels.h */
+void free_pixels(PixelState *px);
+
 } // namespace mvdcm
 
 /* The document: one parsed file, used by one thread at a time. */
@@ -142,6 +145,14 @@ struct mv_doc {
   std::vector<uint32_t> parents; /* reused by visit() */
   uint64_t gen = 0;      /* bumped by keyed set/remove: visit re-syncs */
   bool non_ascii = false; /* a non-ASCII value was set: needs ISO_IR 192 */
+  /* Pixel access (dicom_pixels*.cc): plane list, acquired planes and
+   * pending changes that write() stores. Created on first use. */
+  mvdcm::PixelState *px = nullptr;
+
+  mv_doc() = default;
+  mv_doc(const mv_doc &) = delete;
+  mv_doc &operator=(const mv_doc &) = delete;
+  ~mv_doc() { mvdcm::free_pixels(px); }
 
   void touched() { borrowed.clear(); }
   void restructured() {
@@ -161,6 +172,16 @@ int op_set(mv_doc *doc, const char *key, const char *vr, const char *value,
 int op_remove(mv_doc *doc, const char *key);
 int op_write(mv_doc *doc, const char *path, char *err, size_t errlen);
 int op_probe(const uint8_t *head, size_t n);
+/* pixels (dicom_pixels*.cc, see dicom_pixels.h) */
+int op_pixel_info(mv_doc *doc, mv_pixel_info *info);
+int op_acquire(mv_doc *doc, uint32_t plane, mv_image *img, char *err,
+               size_t errlen);
+int op_release(mv_doc *doc, uint32_t plane, const mv_rect *changed, size_t n,
+               char *err, size_t errlen);
+int op_drop_hidden_pixels(mv_doc *doc, uint32_t *count);
+int pixels_commit(mv_doc *doc, char *err, size_t errlen);
+void codecs_register();
+void codecs_unregister();
 } // namespace mvdcm
 
 #endif

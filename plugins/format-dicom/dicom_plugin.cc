@@ -54,6 +54,8 @@ int p_init(const mv_host *host, const char *config, void **state, char *err,
       delete st;
       throw;
     }
+    /* pixel codecs (RLE, JPEG, JPEG-LS): process-wide in dcmtk, counted */
+    codecs_register();
     *state = st;
     return MV_OK;
   });
@@ -61,6 +63,7 @@ int p_init(const mv_host *host, const char *config, void **state, char *err,
 
 void p_fini(void *state) {
   try {
+    if (state) codecs_unregister();
     delete static_cast<State *>(state);
   } catch (...) {
   }
@@ -123,6 +126,28 @@ int p_write(mv_doc *doc, const char *path, char *err, size_t errlen) {
   return guarded([&]() -> int { return op_write(doc, path, err, errlen); });
 }
 
+int p_pixel_info(mv_doc *doc, mv_pixel_info *info) {
+  return guarded([&]() -> int { return op_pixel_info(doc, info); });
+}
+
+int p_acquire(mv_doc *doc, uint32_t plane, mv_image *img, char *err,
+              size_t errlen) {
+  int rc = guarded([&]() -> int { return op_acquire(doc, plane, img, err, errlen); });
+  if ((rc == MV_ENOMEM || rc == MV_EPLUGIN) && err && errlen && !err[0])
+    set_err(err, errlen, "internal error while decoding pixels");
+  return rc;
+}
+
+int p_release(mv_doc *doc, uint32_t plane, const mv_rect *changed, size_t n,
+              char *err, size_t errlen) {
+  return guarded(
+      [&]() -> int { return op_release(doc, plane, changed, n, err, errlen); });
+}
+
+int p_drop_hidden_pixels(mv_doc *doc, uint32_t *count) {
+  return guarded([&]() -> int { return op_drop_hidden_pixels(doc, count); });
+}
+
 const mv_format_ops kOps = {
     sizeof(mv_format_ops),
     p_probe,
@@ -136,11 +161,15 @@ const mv_format_ops kOps = {
     p_resolve,
     p_write,
     "dcm",
+    p_pixel_info,
+    p_acquire,
+    p_release,
+    p_drop_hidden_pixels,
 };
 
 const mv_plugin kPlugin = {
     MV_PLUGIN_ABI, sizeof(mv_plugin), "format-dicom", "1.0.0",
-    MV_KIND_FORMAT, p_init, p_fini, &kOps,
+    MV_KIND_FORMAT, p_init, p_fini, &kOps, nullptr, nullptr,
 };
 
 } // namespace

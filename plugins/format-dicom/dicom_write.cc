@@ -5,7 +5,9 @@
  * may have changed the SOP Class/Instance UIDs it must repeat. Pixel data
  * is written in the transfer syntax it was read in, so dcmtk copies it
  * (fragments included) without decoding; for a pass-through syntax that is
- * the stand-in, with the original UID put back into the meta. */
+ * the stand-in, with the original UID put back into the meta. Changed pixel
+ * planes are stored first (pixels_commit): only their frames or fragments
+ * differ from the input. */
 #include "dicom_internal.h"
 
 #include "dcmtk/dcmdata/dcdeftag.h"
@@ -59,6 +61,11 @@ int op_write(mv_doc *doc, const char *path, char *err, size_t errlen) {
   DcmDataset *ds = doc->ff.getDataset();
   DcmMetaInfo *meta = doc->ff.getMetaInfo();
   if (!ds || !meta) return MV_EINVAL;
+
+  /* Pixel changes released by the core are encoded now, in the file's own
+   * encoding (dicom_pixels_info.cc); on failure nothing is written. */
+  int prc = pixels_commit(doc, err, errlen);
+  if (prc != MV_OK) return prc;
 
   /* All text is UTF-8 once opened (converted, or ASCII in any set), plus
    * what the core set. If any of it is not ASCII, the top level and every

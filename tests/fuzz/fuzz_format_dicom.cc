@@ -335,6 +335,54 @@ extern "C" int LLVMFuzzerInitialize(int *argc, char ***argv) {
   return 0;
 }
 
+/* Drive the pixel operations; the plane's bytes are all read so ASan sees
+ * the buffer the plugin hands out. */
+static void pixels(mv_doc *doc, const uint8_t *data, size_t size) {
+  uint32_t dropped = 0;
+  if (F->drop_hidden_pixels) F->drop_hidden_pixels(doc, &dropped);
+  mv_pixel_info info;
+  memset(&info, 0, sizeof info);
+  info.size = sizeof info;
+  if (F->pixel_info(doc, &info) != MV_OK) return;
+  if (info.syntax[sizeof info.syntax - 1] != 0) die("syntax not terminated", nullptr);
+  Tape t{data, size < 16 ? size : 16};
+  for (uint32_t p = 0; p < info.planes && p < 6; p++) {
+    mv_image img;
+    memset(&img, 0, sizeof img);
+    char err[256];
+    err[0] = 0;
+    if (F->acquire(doc, p, &img, err, sizeof err) != MV_OK) {
+      check_err(err, sizeof err);
+      continue;
+    }
+    if (!img.data || img.width == 0 || img.height == 0 ||
+        (img.samples != 1 && img.samples != 3) || (img.bits != 8 && img.bits != 16))
+      die("acquire gave a malformed image", nullptr);
+    size_t row = (size_t)img.width * img.samples * (img.bits / 8);
+    if (img.stride < row) die("stride shorter than a row", nullptr);
+    unsigned sum = 0;
+    for (uint32_t y = 0; y < img.height; y++) {
+      const uint8_t *r = (const uint8_t *)img.data + (size_t)y * img.stride;
+      for (size_t x = 0; x < row; x++) sum += r[x];
+    }
+    if (sum == 0xFFFFFFFFu) fputc(0, stderr); /* keep the reads */
+    mv_rect rc = {(int32_t)(t.next() % img.width), (int32_t)(t.next() % img.height),
+                  (int32_t)(1 + t.next() % 32), (int32_t)(1 + t.next() % 16)};
+    bool change = t.next() & 1;
+    if (change) {
+      int32_t x1 = rc.x + rc.w > (int32_t)img.width ? (int32_t)img.width : rc.x + rc.w;
+      int32_t y1 = rc.y + rc.h > (int32_t)img.height ? (int32_t)img.height : rc.y + rc.h;
+      size_t px = (size_t)img.samples * (img.bits / 8);
+      for (int32_t y = rc.y; y < y1; y++)
+        memset((uint8_t *)img.data + (size_t)y * img.stride + (size_t)rc.x * px, 0,
+               (size_t)(x1 - rc.x) * px);
+    }
+    err[0] = 0;
+    F->release(doc, p, change ? &rc : nullptr, change ? 1 : 0, err, sizeof err);
+    check_err(err, sizeof err);
+  }
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   /* probe sees at most the core's 512-byte head */
   int score = F->probe(S, data, size < 512 ? size : 512);
@@ -358,6 +406,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   Collect c;
   rc = F->visit(doc, visit_collect, &c);
   if (rc != MV_OK) die("collecting visit failed", nullptr);
+
+  /* 1b: pixels, as the pixel stage drives them (before the header
+   * changes): hidden payloads, info, then each plane acquired, read in
+   * full, sometimes changed in a rectangle, released. */
+  pixels(doc, data, size);
 
   /* 2: apply decisions from the tape (the input's last 64 bytes) */
   size_t tn = size < 64 ? size : 64;

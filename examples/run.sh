@@ -25,6 +25,7 @@ for f in r["files"]:
     if f["status"] != "ok":
         print(f"  {f['status']}: {f['input']}: {f['reason']}")
 PY
-# 1 means some inputs were rejected with a reason (here: images whose policy
-# needs pixel cleaning): the demo ran as intended. 2 or worse is a failure.
+# 1 means some inputs were rejected with a reason or held for review (images
+# whose burned-in text could not be cleaned with certainty): the demo ran as
+# intended. 2 or worse is a failure.
 [ "$status" -le 1 ] || exit "$status"

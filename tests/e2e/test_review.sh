@@ -73,4 +73,29 @@ check "approving a decided item fails" [ "$rc" -eq 1 ]
 check "an id that is not an id is refused" [ "$rc2" -eq 1 ]
 check "a review folder inside OUT is refused" [ "$rc3" -eq 2 ]
 check "listing now shows 2" [ "$("$MEDVEIL" review list --report rep.json 2>/dev/null | grep -c '^[0-9a-f]\{16\}')" -eq 2 ]
+
+# Secondary captures without burned-in text go through the pixel stage and
+# come out with PixelData byte-identical (native, RLE and JPEG baseline).
+mkdir plain
+td=$("$PY" -c 'import pydicom, os; print(os.path.dirname(pydicom.__file__) + "/data/test_files")')
+for f in SC_rgb_rle.dcm SC_rgb_jpeg_dcmtk.dcm SC_rgb_small_odd.dcm; do cp "$td/$f" plain/; done
+set +e
+"$MEDVEIL" run --rules research --key key --out pout --report prep.json -q plain 2>/dev/null
+set -e
+check "text-free SC images: cleaned, unchanged pixel data, 113101 claimed" "$PY" - <<'PYEOF'
+import json, pydicom, sys
+r = json.load(open("prep.json"))
+ok = True
+for f in r["files"]:
+    px = f.get("pixels") or {}
+    if f["status"] != "ok" or not px.get("planes"):
+        print("#", f["input"], f["status"], f.get("reason")); ok = False; continue
+    a = pydicom.dcmread(f["input"]); b = pydicom.dcmread("pout/" + f["output"])
+    if not px.get("changed") and a.PixelData != b.PixelData:
+        print("#", f["input"], "PixelData changed although nothing was redacted"); ok = False
+    codes = [c.CodeValue for c in b.DeidentificationMethodCodeSequence]
+    if "113101" not in codes or b.get("BurnedInAnnotation") != "NO":
+        print("#", f["input"], "marks", codes, b.get("BurnedInAnnotation")); ok = False
+sys.exit(0 if ok else 1)
+PYEOF
 finish

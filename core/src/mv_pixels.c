@@ -10,7 +10,7 @@
 
 #define VERIFY_MIN_CONFIDENCE 0.6f /* below: fill edges read as noise */
 #define ROI_FULL_SHARE 0.95         /* a diff this large: search it all */
-#define SURE_TEXT 0.8f /* read this well, it is text even on a busy ground */
+#define SURE_TEXT 0.9f /* read this well, it is text even on a busy ground */
 
 typedef struct detector {
   const mv_loaded *plugin;

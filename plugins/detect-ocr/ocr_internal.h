@@ -1,0 +1,223 @@
+/* ocr_internal.h - shared types of the detect-ocr plugin (internal API).
+ *
+ * Module prefixes: ocr_opt_ (options and ocr.conf), ocr_pix_ (image
+ * conversion and normalisation), ocr_read_ (tesseract on one prepared
+ * image), ocr_line_ (one layout line in its best orientation), ocr_emit_
+ * (word boxes to the core), ocr_region_ (the pipeline for one rectangle of
+ * a plane), ocr_plugin (descriptor and C ABI entry points).
+ */
+#ifndef MEDVEIL_OCR_INTERNAL_H
+#define MEDVEIL_OCR_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "medveil/plugin.h"
+
+struct Pix;
+struct Boxa;
+struct TessBaseAPI;
+
+#define OCR_NAME "detect-ocr"
+#define OCR_LANG_MAX 64
+#define OCR_PATH_MAX 512
+
+/* Limits that bound the work of one detect() call. */
+#define OCR_MAX_PIXELS (64u * 1024u * 1024u) /* larger planes: MV_ELIMIT */
+#define OCR_WORK_LONG_MAX 4000 /* longer sides are downscaled for OCR */
+#define OCR_UPSCALE_BELOW 1000 /* shorter long sides are upscaled 2x */
+#define OCR_PAD 25             /* background border around a page */
+#define OCR_LINE_PAD 10        /* background border around a line clip */
+#define OCR_MAX_LINES 3000     /* lines beyond this are reported UNREAD */
+/* Strokes (ocr_pix_strokes): top-hat size in work pixels, contrast in grey
+ * levels. Thicker strokes than the size are rare in burned-in text. */
+#define OCR_STROKE_SIZE 15
+#define OCR_STROKE_CONTRAST 24
+/* A line found in a stroke image is kept when the stroke density inside it
+ * is at least this many times the density in the ring around it. */
+#define OCR_STROKE_RING 3
+#define OCR_STROKE_RING_MAX 0.04 /* ... and at most this density */
+/* Rows thinner than this (native pixels) found in stroke images are taken
+ * for speckle: the caps of 8 px fonts are 6 px high. */
+#define OCR_MIN_ROW 5.5
+/* Page stroke images keep at most this share of pixels (see ocr_pix.c). */
+#define OCR_STROKE_SHARE 0.04
+
+/* How text is found in a page (see ocr_region.c). */
+enum { OCR_MODE_SPARSE = 0, OCR_MODE_LINES = 1 };
+
+/* Options of one context (policy "options" string over ocr.conf). */
+typedef struct ocr_opts {
+  char lang[OCR_LANG_MAX];     /* "eng" or "eng+deu" */
+  char tessdata[OCR_PATH_MAX]; /* directory holding <lang>.traineddata */
+  int mode;                    /* OCR_MODE_* */
+  int rotate;                  /* try 90/180/270 for doubtful lines */
+  int upscale;                 /* allow 2x upscaling of small images */
+  int budget_ms;               /* per detect(); later lines become UNREAD */
+} ocr_opts;
+
+/* Plugin state from init: read-only after init, shared by workers. */
+typedef struct ocr_state {
+  const mv_host *host;
+  ocr_opts defaults; /* built-ins overridden by <models>/ocr.conf */
+} ocr_state;
+
+/* A per-worker context: one tesseract engine. */
+typedef struct ocr_ctx {
+  const ocr_state *st;
+  ocr_opts opt;
+  struct TessBaseAPI *api;
+} ocr_ctx;
+
+/* ---- ocr_opt.c ---------------------------------------------------------- */
+/* Built-in defaults (lang=eng, tessdata from TESSDATA_PREFIX or Debian's). */
+void ocr_opt_defaults(ocr_opts *o);
+/* Apply "k=v" items separated by `sep` (';' for options, '\n' for ocr.conf;
+ * '#' starts a comment line). Unknown keys or bad values: MV_EINVAL with a
+ * reason naming the key. */
+int ocr_opt_parse(ocr_opts *o, const char *text, char sep, char *err,
+                  size_t errlen);
+/* Read <models>/ocr.conf into *o if it exists (absent is fine). */
+int ocr_opt_load_conf(ocr_opts *o, const char *models_dir, char *err,
+                      size_t errlen);
+/* Check every language of o->lang has a traineddata file. */
+int ocr_opt_check_langs(const ocr_opts *o, char *err, size_t errlen);
+
+/* ---- ocr_pix.c ---------------------------------------------------------- */
+/* Validate an 8-bit grey/RGB mv_image and convert it to an 8 bpp Pix. */
+int ocr_pix_from_image(const mv_image *img, struct Pix **out, char *err,
+                       size_t errlen);
+/* 1 when the background (median) is darker than the text (extremes'
+ * midpoint), so the image must be inverted to get dark text on light. */
+int ocr_pix_dark_background(struct Pix *pix);
+/* A new Pix: inverted if `invert`, then padded by `pad` pixels of the
+ * background colour (the median after inversion). */
+struct Pix *ocr_pix_normalise(struct Pix *pix, int invert, int pad);
+/* A 1 bpp image of the strokes of `norm` that are darker (`dark`) or
+ * lighter than their surroundings by at least `contrast` grey levels and
+ * thinner than `size` pixels (morphological top-hat): text over shaded or
+ * bright anatomy, which a global threshold merges with the background.
+ * With max_share > 0 the contrast is raised so that at most that share of
+ * the pixels are strokes (textured images). */
+struct Pix *ocr_pix_strokes(struct Pix *norm, int dark, int size,
+                            int contrast, double max_share);
+
+/* ---- ocr_read.c --------------------------------------------------------- */
+/* One recognised word in the coordinates of the image that was read. */
+typedef struct ocr_word {
+  int x1, y1, x2, y2; /* half-open box */
+  float conf;         /* 0..100 */
+  int line;           /* line index within this reading (0-based) */
+  char text[256];
+} ocr_word;
+
+/* The words of one reading. */
+typedef struct ocr_words {
+  ocr_word *v;
+  size_t n, cap;
+  int lines; /* number of text lines seen */
+} ocr_words;
+
+void ocr_words_free(ocr_words *w);
+/* Append a copy of *x. Returns MV_OK or MV_ENOMEM. */
+int ocr_words_push(ocr_words *w, const ocr_word *x);
+/* Recognise `pix` (8 bpp, already normalised and padded) with page
+ * segmentation mode `psm`; words are appended to *out (obvious noise is
+ * dropped). Returns MV_OK, MV_ENOMEM or MV_EPLUGIN. */
+int ocr_read(struct TessBaseAPI *api, struct Pix *pix, int psm, ocr_words *out);
+/* Score of a reading for choosing between orientations: mean word
+ * confidence weighted by characters, with a small bonus for more text. */
+double ocr_read_score(const ocr_words *w);
+/* Text lines found by layout analysis only (no recognition) in `pix`
+ * (normalised and padded) with page segmentation mode `psm`. Returns a
+ * Boxa (caller destroys) or NULL. */
+struct Boxa *ocr_read_layout(struct TessBaseAPI *api, struct Pix *pix,
+                             int psm);
+
+/* ---- ocr_emit.c --------------------------------------------------------- */
+/* Maps a box in a read image back to native plane coordinates: the read
+ * image is the work image clipped at (cx, cy), scaled by `lscale` (0 or 1:
+ * not scaled), padded by `pad`, then rotated clockwise by `quads` quarter
+ * turns (cw x ch = the scaled clip size before padding); the work image is
+ * native scaled by `scale` and offset by (ox, oy). */
+typedef struct ocr_xform {
+  int cx, cy, cw, ch, pad, quads;
+  double lscale;
+  double scale;
+  int ox, oy;
+  int plane_w, plane_h;
+} ocr_xform;
+
+/* Emission state for one detect() call. */
+typedef struct ocr_emitter {
+  mv_box_sink sink;
+  void *ud;
+  uint32_t plane;
+  uint32_t next_line; /* unique line numbers within the call */
+  size_t emitted;
+  int stopped; /* the sink asked to stop */
+} ocr_emitter;
+
+/* Map box corners (half-open, read-image coordinates) to a native rect;
+ * returns 0 when nothing of it lies in the plane. */
+int ocr_emit_map(const ocr_xform *t, int x1, int y1, int x2, int y2,
+                 mv_rect *r);
+/* Emit the words of one reading, one new line number per reading line.
+ * `rotated` adds MV_BOX_ROTATED. Returns non-zero when the sink stopped. */
+int ocr_emit_words(ocr_emitter *e, const ocr_xform *t, const ocr_words *w,
+                   int rotated);
+/* Emit one UNREAD box (confidence 0, empty text) for a native rect. */
+int ocr_emit_unread(ocr_emitter *e, const mv_rect *r);
+
+/* Emit one UNREAD box for a box in work-image coordinates of `base`. */
+int ocr_emit_unread_box(ocr_emitter *e, const ocr_xform *base, int x, int y,
+                        int w, int h);
+
+/* ---- ocr_line.c --------------------------------------------------------- */
+struct Box;
+/* Read layout line `lb` (work-image coordinates) of `work`: clip with a
+ * margin, double when thin, normalise, pad, read; tall lines are read
+ * turned 90/270, doubtful ones also 180; word boxes grown to their ink.
+ * Words go to *out in the coordinates *t describes; *score is
+ * ocr_read_score of the chosen reading (-1: nothing read). */
+int ocr_line_read(ocr_ctx *c, struct Pix *work, const struct Box *lb,
+                  const ocr_xform *base, ocr_words *out, ocr_xform *t,
+                  double *score);
+/* ocr_line_read, then emit the words, or one UNREAD box when none. */
+int ocr_line_emit(ocr_ctx *c, struct Pix *work, const struct Box *lb,
+                  const ocr_xform *base, ocr_emitter *e);
+
+/* ---- ocr_layout.c ------------------------------------------------------- */
+struct Boxa;
+/* Candidate text lines of `work` (work-image coordinates): layout passes on
+ * the normalised page, on its stroke images and turned by 90 degrees, then
+ * side by side pieces of a row joined. `scale` is work pixels per native
+ * pixel. NULL when out of memory. Passes after `deadline` (ms) are skipped. */
+struct Boxa *ocr_layout_lines(ocr_ctx *c, struct Pix *work, double scale,
+                              double deadline);
+/* Offer the lines of one layout pass with `psm` on `norm` (the work image
+ * of size w x h, normalised and padded by OCR_PAD) to `all`. */
+void ocr_layout_pass(ocr_ctx *c, struct Pix *norm, int psm, struct Boxa *all,
+                     int w, int h);
+/* Join lines of `all` that continue each other along one row or column. */
+void ocr_layout_join(struct Boxa *all);
+/* 1 when a w x h line runs vertically. */
+int ocr_layout_tall(int w, int h);
+
+/* ---- ocr_region.c ------------------------------------------------------- */
+/* Find and read text in rectangle `roi` (native, already clipped to the
+ * plane) of the grey plane `grey`; boxes go to `e`. `deadline_ms` is an
+ * absolute monotonic time after which remaining lines are emitted UNREAD. */
+int ocr_region(ocr_ctx *c, struct Pix *grey, const mv_rect *roi,
+               ocr_emitter *e, double deadline_ms, char *err, size_t errlen);
+/* Monotonic clock in milliseconds. */
+double ocr_now_ms(void);
+
+/* Formats a reason into err (never attribute values). */
+void ocr_set_err(char *err, size_t errlen, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+#endif

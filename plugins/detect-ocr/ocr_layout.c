@@ -1,0 +1,235 @@
+/* ocr_layout.c - candidate text lines of a work image, from several layout
+ * passes (tesseract layout analysis only, no recognition).
+ *
+ * One pass on the polarity-normalised page misses much burned-in text:
+ * tesseract binarises with one global threshold, so light text over grey
+ * anatomy, or dark text on a bright banner inside a dark frame, merges with
+ * its background; and vertical text comes back one character per "line".
+ * So the page is also analysed as stroke images (top-hats: strokes darker,
+ * or lighter, than their surroundings) and turned by a quarter turn.
+ * Lines from later passes are added where earlier ones found nothing, or
+ * replace the fragments (pieces of one line, single characters of a
+ * vertical line) that they contain. Side by side pieces of one row are
+ * joined at the end: the core redacts whole lines, and a word split between
+ * two clips is read badly or not at all.
+ */
+#include "ocr_internal.h"
+
+#include <leptonica/allheaders.h>
+#include <tesseract/capi.h>
+
+
+/* A new line is added when less than this percentage of it is covered by
+ * lines already found (a block spanning several known lines would read
+ * them all again: slow, and nothing new). */
+#define OCR_NEW_LINE_COVER 15
+/* Join only this many lines pairwise (quadratic; more is hostile input). */
+#define OCR_JOIN_MAX 600
+
+static long overlap(const BOX *a, const BOX *b) {
+  long x1 = a->x > b->x ? a->x : b->x, y1 = a->y > b->y ? a->y : b->y;
+  long x2 = a->x + a->w < b->x + b->w ? a->x + a->w : b->x + b->w;
+  long y2 = a->y + a->h < b->y + b->h ? a->y + a->h : b->y + b->h;
+  return (x2 > x1 && y2 > y1) ? (x2 - x1) * (y2 - y1) : 0;
+}
+
+int ocr_layout_tall(int w, int h) { return h > 2 * w && h >= 16; }
+
+/* Thickness of `b` across the direction of line `ref` (height of a
+ * horizontal line, width of a vertical one). */
+static int across(const BOX *b, int ref_tall) { return ref_tall ? b->w : b->h; }
+
+/* Offer line nb (work coordinates) to `all`; takes ownership of nb. */
+static void offer(BOXA *all, BOX *nb) {
+  l_int32 have = boxaGetCount(all);
+  long area = (long)nb->w * nb->h, cov = 0, inside_area = 0;
+  int tall = ocr_layout_tall(nb->w, nb->h), thick = 0, fragments = 1, n = 0;
+  for (l_int32 j = 0; j < have; j++) {
+    BOX *o = boxaGetBox(all, j, L_CLONE);
+    if (!o) continue;
+    long ov = overlap(nb, o);
+    if (ov > 0) {
+      cov += ov;
+      n++;
+      long oa = (long)o->w * o->h;
+      /* A fragment lies mostly inside nb and runs along it. */
+      int crosses = tall ? o->w > 2 * o->h : ocr_layout_tall(o->w, o->h);
+      if (ov * 10 < oa * 6 || crosses) fragments = 0;
+      if (across(o, tall) > thick) thick = across(o, tall);
+      inside_area += oa;
+    }
+    boxDestroy(&o);
+  }
+  if (cov * 100 < area * OCR_NEW_LINE_COVER) {
+    boxaAddBox(all, nb, L_INSERT);
+    return;
+  }
+  /* Replace fragments by the line holding them: same row (not a block of
+   * several rows), and clearly more than the pieces. */
+  if (fragments && n > 0 && 10 * across(nb, tall) <= 18 * thick &&
+      inside_area * 100 <= area * 85) {
+    for (l_int32 j = have - 1; j >= 0; j--) {
+      BOX *o = boxaGetBox(all, j, L_CLONE);
+      if (!o) continue;
+      long ov = overlap(nb, o);
+      boxDestroy(&o);
+      if (ov > 0) boxaRemoveBox(all, j);
+    }
+    boxaAddBox(all, nb, L_INSERT);
+    return;
+  }
+  boxDestroy(&nb);
+}
+
+/* Strokes counted in `b` grown by `g` (work coordinates; `st` is padded). */
+static long strokes_in(PIX *st, const BOX *b, int g, long *area) {
+  BOX *r = boxCreate(b->x + OCR_PAD - g, b->y + OCR_PAD - g, b->w + 2 * g,
+                     b->h + 2 * g);
+  BOX *in = NULL;
+  l_int32 n = 0;
+  if (r) in = boxClipToRectangle(r, pixGetWidth(st), pixGetHeight(st));
+  if (in) pixCountPixelsInRect(st, in, &n, NULL);
+  *area = in ? (long)in->w * in->h : 0;
+  boxDestroy(&in);
+  boxDestroy(&r);
+  return n;
+}
+
+/* A line found in a stroke image must stand out from its surroundings:
+ * strokes inside, few in the ring around it. Texture (ultrasound speckle,
+ * photographs) gives stroke images full of "lines" that would each cost a
+ * recognition and read as junk. */
+static int stands_out(PIX *st, const BOX *b, int min_thick) {
+  int thick = ocr_layout_tall(b->w, b->h) ? b->w : b->h;
+  if (thick < min_thick) return 0; /* elongated speckle, not a text row */
+  int g = thick / 2 + 2;
+  long a_in, a_out;
+  long n_in = strokes_in(st, b, 0, &a_in), n_out = strokes_in(st, b, g, &a_out);
+  if (a_in <= 0 || a_out <= a_in) return 1;
+  double d_in = (double)n_in / a_in;
+  double d_ring = (double)(n_out - n_in) / (a_out - a_in);
+  return d_in >= 0.03 && d_ring * OCR_STROKE_RING <= d_in &&
+         d_ring <= OCR_STROKE_RING_MAX;
+}
+
+/* Layout lines of `pix` (padded by OCR_PAD, turned clockwise by `quads`
+ * 0 or 1 from the work image of size w x h) offered to `all`. */
+static void pass(ocr_ctx *c, PIX *pix, int psm, int quads, BOXA *all, int w,
+                 int h, PIX *check, int min_thick) {
+  BOXA *found = ocr_read_layout(c->api, pix, psm);
+  if (!found) return;
+  int ph = h + 2 * OCR_PAD; /* height of the unturned padded image */
+  l_int32 n = boxaGetCount(found);
+  for (l_int32 i = 0; i < n; i++) {
+    BOX *b = boxaGetBox(found, i, L_CLONE);
+    if (!b) continue;
+    l_int32 x1 = b->x, y1 = b->y, bw = b->w, bh = b->h;
+    boxDestroy(&b);
+    if (quads == 1) { /* (u,v) turned -> (v, ph-1-u) */
+      l_int32 nx = y1, ny = ph - (x1 + bw);
+      x1 = nx, y1 = ny;
+      l_int32 t = bw;
+      bw = bh, bh = t;
+    }
+    x1 -= OCR_PAD, y1 -= OCR_PAD;
+    l_int32 x2 = x1 + bw, y2 = y1 + bh;
+    if (x1 < 0) x1 = 0;
+    if (y1 < 0) y1 = 0;
+    if (x2 > w) x2 = w;
+    if (y2 > h) y2 = h;
+    if (x2 <= x1 || y2 <= y1) continue;
+    /* The turned pass is for vertical lines; what is not tall once turned
+     * back is horizontal text (or speckle) that the other passes saw. */
+    if (quads == 1 && !ocr_layout_tall(x2 - x1, y2 - y1)) continue;
+    BOX *nb = boxCreate(x1, y1, x2 - x1, y2 - y1);
+    if (nb && check && !stands_out(check, nb, min_thick)) boxDestroy(&nb);
+    if (nb) offer(all, nb);
+  }
+  boxaDestroy(&found);
+}
+
+void ocr_layout_pass(ocr_ctx *c, PIX *norm, int psm, BOXA *all, int w,
+                     int h) {
+  pass(c, norm, psm, 0, all, w, h, NULL, 0);
+}
+
+/* Two lines that continue each other along one row (or column). */
+static int continues(const BOX *a, const BOX *b) {
+  int ta = ocr_layout_tall(a->w, a->h), tb = ocr_layout_tall(b->w, b->h);
+  if (ta != tb) return 0;
+  /* In the line's own frame: s = along, t = across. */
+  long as = ta ? a->y : a->x, al = ta ? a->h : a->w;
+  long at = ta ? a->x : a->y, ath = ta ? a->w : a->h;
+  long bs = ta ? b->y : b->x, bl = ta ? b->h : b->w;
+  long bt = ta ? b->x : b->y, bth = ta ? b->w : b->h;
+  long lo = ath < bth ? ath : bth, hi = ath > bth ? ath : bth;
+  if (lo <= 0 || 10 * hi > 16 * lo) return 0; /* other font sizes */
+  long o1 = at > bt ? at : bt, o2 = at + ath < bt + bth ? at + ath : bt + bth;
+  if (10 * (o2 - o1) < 6 * lo) return 0; /* not the same row */
+  long gap = as < bs ? bs - (as + al) : as - (bs + bl);
+  return gap <= hi;
+}
+
+void ocr_layout_join(BOXA *all) {
+  if (boxaGetCount(all) > OCR_JOIN_MAX) return;
+  /* Sweeps until nothing joins; a sweep grows each line by all the lines
+   * continuing it (a few sweeps at most, each quadratic). */
+  for (int merged = 1, sweeps = 0; merged && sweeps < 8; sweeps++) {
+    merged = 0;
+    for (l_int32 i = 0; i < boxaGetCount(all); i++) {
+      BOX *a = boxaGetBox(all, i, L_COPY);
+      for (l_int32 j = i + 1; a && j < boxaGetCount(all);) {
+        BOX *b = boxaGetBox(all, j, L_CLONE);
+        BOX *u = b && continues(a, b) ? boxBoundingRegion(a, b) : NULL;
+        boxDestroy(&b);
+        if (!u) {
+          j++;
+          continue;
+        }
+        boxDestroy(&a);
+        a = u;
+        boxaReplaceBox(all, i, boxCopy(u));
+        boxaRemoveBox(all, j);
+        merged = 1;
+      }
+      boxDestroy(&a);
+    }
+  }
+}
+
+BOXA *ocr_layout_lines(ocr_ctx *c, PIX *work, double scale, double deadline) {
+  int w = pixGetWidth(work), h = pixGetHeight(work);
+  /* Rows of the smallest text kept (OCR_MIN_ROW native pixels). */
+  int min_thick = (int)(OCR_MIN_ROW * scale);
+  BOXA *all = boxaCreate(16);
+  PIX *norm = ocr_pix_normalise(work, ocr_pix_dark_background(work), OCR_PAD);
+  if (!all || !norm) {
+    boxaDestroy(&all);
+    pixDestroy(&norm);
+    return NULL;
+  }
+  /* 1. Sparse layout of the page finds the scattered short lines of
+   *    ultrasound screens. */
+  pass(c, norm, PSM_SPARSE_TEXT, 0, all, w, h, NULL, 0);
+  /* 2. Strokes darker, then lighter, than their surroundings: text over
+   *    anatomy, and text of the other polarity (a banner). */
+  PIX *dark = NULL;
+  for (int d = 1; d >= 0 && ocr_now_ms() < deadline; d--) {
+    PIX *st = ocr_pix_strokes(norm, d, OCR_STROKE_SIZE, OCR_STROKE_CONTRAST,
+                               OCR_STROKE_SHARE);
+    if (st) pass(c, st, PSM_SPARSE_TEXT, 0, all, w, h, st, min_thick);
+    if (d) dark = st;
+    else pixDestroy(&st);
+  }
+  /* 3. Vertical text: the dark strokes (text, once normalised) turned by a
+   *    quarter; either reading direction gives the same lines. */
+  if (dark && ocr_now_ms() < deadline) {
+    PIX *turned = pixRotateOrth(dark, 1);
+    if (turned) pass(c, turned, PSM_SPARSE_TEXT, 1, all, w, h, dark, min_thick);
+    pixDestroy(&turned);
+  }
+  pixDestroy(&dark);
+  pixDestroy(&norm);
+  ocr_layout_join(all);
+  return all;
+}

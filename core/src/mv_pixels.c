@@ -517,11 +517,11 @@ static int plane_pass(mv_pixels *px, const mv_pixel_job *job,
     }
     if ((rc = mv_render(img, &before)) != MV_OK) return rc;
     if (!reused) {
-      mv_rect diff, *roi = NULL;
+      mv_rect diff, g, *roi = NULL; /* g outlives the block: roi points at it */
       size_t nroi = 0;
       if (img->kind == MV_PLANE_FRAME && img->frame > 0 && frame0->data &&
           mv_image_diff_rect(frame0, img, &diff) == 1) {
-        mv_rect g = grow(diff, 8, img->width, img->height);
+        g = grow(diff, 8, img->width, img->height);
         double share = (double)g.w * g.h / ((double)img->width * img->height);
         if (share < ROI_FULL_SHARE) {
           /* Frame 0's findings outside the changed part still hold. */

@@ -10,6 +10,7 @@
 
 #define VERIFY_MIN_CONFIDENCE 0.6f /* below: fill edges read as noise */
 #define ROI_FULL_SHARE 0.95         /* a diff this large: search it all */
+#define MAX_VERIFY_ROUNDS 3 /* redact, verify; at most twice more */
 #define SURE_TEXT 0.9f /* read this well, it is text even on a busy ground */
 
 typedef struct detector {
@@ -584,8 +585,9 @@ static int plane_pass(mv_pixels *px, const mv_pixel_job *job,
                     "back");
       nrects = 0;
     }
-    /* Redact, verify; what verification still reads is redacted once more
-     * and verified again. Still readable after that: a person decides. */
+    /* Redact, verify; what verification still reads is redacted and
+     * verified again, up to MAX_VERIFY_ROUNDS. Still readable after that: a
+     * person decides. */
     mv_rect *todo = rects;
     size_t ntodo = nrects;
     for (int round = 0; ntodo && rc == MV_OK; round++) {
@@ -618,7 +620,7 @@ static int plane_pass(mv_pixels *px, const mv_pixel_job *job,
         free(hits);
         break;
       }
-      if (nhits && round >= 1) {
+      if (nhits && round >= MAX_VERIFY_ROUNDS - 1) {
         free(hits);
         hold(r, "%s", "text is still readable after redaction (verification)");
         break;

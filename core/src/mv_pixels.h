@@ -14,8 +14,8 @@
  *      values or generic patterns); unreadable or low-confidence text is
  *      redacted under all_text and held for review under identifiers;
  *   4. redact (the policy's redactor), re-render, and OCR the redacted
- *      areas and the top and bottom bands again: readable PHI left means
- *      review;
+ *      areas and the top and bottom bands again; what is still readable is
+ *      redacted in turn (three rounds in all), then it means review;
  *   5. hand the changed rectangles back to the format plugin, which writes
  *      them in the file's own encoding.
  * OCR text never leaves this module: the result has counts and boxes. */

@@ -17,7 +17,7 @@ static void usage(FILE *f) {
       "\n"
       "Run the policy's pixel detectors (pixels.detect) on every plane of each\n"
       "FILE and print one JSON line per plane: input, plane, milliseconds and\n"
-      "the boxes (x, y, w, h, confidence, flags, label). Recognised text is\n"
+      "the boxes (x, y, w, h, confidence, flags, line, label). Recognised text is\n"
       "not printed.\n",
       f);
 }
@@ -42,9 +42,9 @@ static int print_box(void *ud, const mv_box *b) {
     p->nboxes = 0;
   }
   printf("%s{\"x\": %d, \"y\": %d, \"w\": %d, \"h\": %d, \"confidence\": %.2f, "
-         "\"flags\": %u, \"label\": ",
+         "\"flags\": %u, \"line\": %u, \"label\": ",
          p->nboxes++ ? ", " : "", b->r.x, b->r.y, b->r.w, b->r.h,
-         b->confidence, b->flags);
+         b->confidence, b->flags, b->line);
   mv_json_string(stdout, b->label);
   fputc('}', stdout);
   return 0;

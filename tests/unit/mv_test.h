@@ -28,6 +28,29 @@ static int mv_test_checks;
     }                                                                      \
   } while (0)
 
+/* dlopen a built plugin and return its descriptor, or NULL with the
+ * reason on stderr. The handle stays open for the life of the test. */
+#ifdef MV_TEST_PLUGINS
+#include <dlfcn.h>
+
+#include "medveil/plugin.h"
+
+static inline const mv_plugin *mv_test_load_plugin(const char *so) {
+  void *h = dlopen(so, RTLD_NOW | RTLD_LOCAL);
+  if (!h) {
+    fprintf(stderr, "cannot load %s: %s\n", so, dlerror());
+    return NULL;
+  }
+  mv_plugin_entry_fn entry =
+      (mv_plugin_entry_fn)dlsym(h, MV_PLUGIN_ENTRY_SYMBOL);
+  if (!entry) {
+    fprintf(stderr, "%s: no %s\n", so, MV_PLUGIN_ENTRY_SYMBOL);
+    return NULL;
+  }
+  return entry();
+}
+#endif
+
 #define TEST_MAIN_END()                                                    \
   do {                                                                     \
     printf("%d checks, %d failed\n", mv_test_checks, mv_test_failures);    \

@@ -6,6 +6,7 @@
  * refusal of bad or looping data files, and the generated
  * region files in models/regions/ of the source tree. */
 #include "medveil/plugin.h"
+#define MV_TEST_PLUGINS
 #include "mv_test.h"
 
 #include <dlfcn.h>
@@ -498,17 +499,9 @@ static void test_real_models(void) {
 }
 
 int main(void) {
-  const char *so = MV_BUILD_PLUGIN_DIR "/detect-regions.so";
-  void *h = dlopen(so, RTLD_NOW | RTLD_LOCAL);
-  if (!h) {
-    fprintf(stderr, "cannot load %s: %s\n", so, dlerror());
-    CHECK(h != NULL);
-    TEST_MAIN_END();
-  }
-  mv_plugin_entry_fn entry = (mv_plugin_entry_fn)dlsym(h, MV_PLUGIN_ENTRY_SYMBOL);
-  CHECK(entry != NULL);
-  if (!entry) TEST_MAIN_END();
-  P = entry();
+  P = mv_test_load_plugin(MV_BUILD_PLUGIN_DIR "/detect-regions.so");
+  CHECK(P != NULL);
+  if (!P) TEST_MAIN_END();
   CHECK(P && P->abi == MV_PLUGIN_ABI && P->size >= sizeof(mv_plugin));
   CHECK_STR(P->name, "detect-regions");
   CHECK(P->kinds == MV_KIND_DETECTOR);
@@ -530,6 +523,5 @@ int main(void) {
 
   rmdir(sub);
   rmdir(tmpdir);
-  dlclose(h);
   TEST_MAIN_END();
 }

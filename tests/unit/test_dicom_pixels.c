@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "medveil/plugin.h"
+#define MV_TEST_PLUGINS
 #include "mv_test.h"
 
 #define TF "/usr/lib/python3/dist-packages/pydicom/data/test_files/"
@@ -881,17 +882,9 @@ static void test_corpus(void) {
 
 int main(int argc, char **argv) {
   verbose_log = argc > 1 && !strcmp(argv[1], "-v");
-  const char *so = MV_BUILD_PLUGIN_DIR "/format-dicom.so";
-  void *h = dlopen(so, RTLD_NOW | RTLD_LOCAL);
-  if (!h) {
-    fprintf(stderr, "cannot load %s: %s\n", so, dlerror());
-    CHECK(h != NULL);
-    TEST_MAIN_END();
-  }
-  mv_plugin_entry_fn entry = (mv_plugin_entry_fn)dlsym(h, MV_PLUGIN_ENTRY_SYMBOL);
-  CHECK(entry != NULL);
-  if (!entry) TEST_MAIN_END();
-  P = entry();
+  P = mv_test_load_plugin(MV_BUILD_PLUGIN_DIR "/format-dicom.so");
+  CHECK(P != NULL);
+  if (!P) TEST_MAIN_END();
   F = P ? P->format : NULL;
   CHECK(F && F->size >= sizeof(mv_format_ops));
   if (!F || F->size < sizeof(mv_format_ops)) TEST_MAIN_END();

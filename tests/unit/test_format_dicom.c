@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "medveil/plugin.h"
+#define MV_TEST_PLUGINS
 #include "mv_test.h"
 
 #define PYDICOM "/usr/lib/python3/dist-packages/pydicom/data"
@@ -1338,17 +1339,9 @@ static void test_fuzz_reopen(void) {
 }
 
 int main(void) {
-  const char *so = MV_BUILD_PLUGIN_DIR "/format-dicom.so";
-  void *h = dlopen(so, RTLD_NOW | RTLD_LOCAL);
-  if (!h) {
-    fprintf(stderr, "cannot load %s: %s\n", so, dlerror());
-    CHECK(h != NULL);
-    TEST_MAIN_END();
-  }
-  mv_plugin_entry_fn entry = (mv_plugin_entry_fn)dlsym(h, MV_PLUGIN_ENTRY_SYMBOL);
-  CHECK(entry != NULL);
-  if (!entry) TEST_MAIN_END();
-  P = entry();
+  P = mv_test_load_plugin(MV_BUILD_PLUGIN_DIR "/format-dicom.so");
+  CHECK(P != NULL);
+  if (!P) TEST_MAIN_END();
   CHECK(P && P->abi == MV_PLUGIN_ABI && P->size >= sizeof(mv_plugin));
   CHECK_STR(P->name, "format-dicom");
   CHECK(P->kinds & MV_KIND_FORMAT);

@@ -7,6 +7,7 @@
  * value; blur and pixelate flatten a planted high-contrast pattern;
  * rectangles partly or wholly outside the image, and empty ones, are safe. */
 #include "medveil/plugin.h"
+#define MV_TEST_PLUGINS
 #include "mv_test.h"
 
 #include <dlfcn.h>
@@ -244,17 +245,9 @@ static void test_errors(void) {
 }
 
 int main(void) {
-  const char *so = MV_BUILD_PLUGIN_DIR "/redact-basic.so";
-  void *h = dlopen(so, RTLD_NOW | RTLD_LOCAL);
-  if (!h) {
-    fprintf(stderr, "cannot load %s: %s\n", so, dlerror());
-    CHECK(h != NULL);
-    TEST_MAIN_END();
-  }
-  mv_plugin_entry_fn entry = (mv_plugin_entry_fn)dlsym(h, MV_PLUGIN_ENTRY_SYMBOL);
-  CHECK(entry != NULL);
-  if (!entry) TEST_MAIN_END();
-  const mv_plugin *P = entry();
+  const mv_plugin *P = mv_test_load_plugin(MV_BUILD_PLUGIN_DIR "/redact-basic.so");
+  CHECK(P != NULL);
+  if (!P) TEST_MAIN_END();
   CHECK(P && P->abi == MV_PLUGIN_ABI && P->size >= sizeof(mv_plugin));
   CHECK_STR(P->name, "redact-basic");
   CHECK(P->kinds == MV_KIND_REDACTOR);

@@ -58,6 +58,16 @@ static void box_init(mv_box *b, const ocr_emitter *e) {
   snprintf(b->label, sizeof b->label, "ocr");
 }
 
+/* A doubtful "word" thicker (across its line) than any burned-in font, or
+ * covering a good part of the plane, is a block of anatomy read as text
+ * (the core judges such words noise too). */
+static int too_big_for_a_word(const ocr_xform *t, const mv_rect *r) {
+  /* The short side: a tall line may read best upright ("1", "I"). */
+  int across = r->h < r->w ? r->h : r->w;
+  if (across > OCR_MAX_WORD_ACROSS) return 1;
+  return (double)r->w * r->h > 0.05 * (double)t->plane_w * t->plane_h;
+}
+
 int ocr_emit_words(ocr_emitter *e, const ocr_xform *t, const ocr_words *w,
                    int rotated) {
   int max_line = -1;
@@ -67,6 +77,8 @@ int ocr_emit_words(ocr_emitter *e, const ocr_xform *t, const ocr_words *w,
     box_init(&b, e);
     if (!ocr_emit_map(t, x->x1, x->y1, x->x2, x->y2, &b.r)) continue;
     if (b.r.w <= 2 && b.r.h <= 2) continue; /* specks, not text */
+    if (x->conf < OCR_SURE_WORD && too_big_for_a_word(t, &b.r))
+      continue;
     b.confidence = x->conf / 100.0f;
     b.flags = MV_BOX_TEXT | (rotated ? MV_BOX_ROTATED : 0);
     b.line = e->next_line + (uint32_t)x->line;

@@ -40,6 +40,10 @@ struct TessBaseAPI;
 /* Rows thinner than this (native pixels) found in stroke images are taken
  * for speckle: the caps of 8 px fonts are 6 px high. */
 #define OCR_MIN_ROW 5.5
+/* Words read below this confidence (0..100) that are thicker than this
+ * (native pixels) or cover 5% of the plane are dropped (ocr_emit.c). */
+#define OCR_SURE_WORD 90.0f
+#define OCR_MAX_WORD_ACROSS 64
 /* Page stroke images keep at most this share of pixels (see ocr_pix.c). */
 #define OCR_STROKE_SHARE 0.04
 
@@ -190,7 +194,8 @@ int ocr_line_emit(ocr_ctx *c, struct Pix *work, const struct Box *lb,
 /* ---- ocr_layout.c ------------------------------------------------------- */
 struct Boxa;
 /* Candidate text lines of `work` (work-image coordinates): layout passes on
- * the normalised page, on its stroke images and turned by 90 degrees, then
+ * its stroke images (the dark ones also turned by 90 degrees), then on the
+ * normalised page (upright and turned); lines too thick for text dropped,
  * side by side pieces of a row joined. `scale` is work pixels per native
  * pixel. NULL when out of memory. Passes after `deadline` (ms) are skipped. */
 struct Boxa *ocr_layout_lines(ocr_ctx *c, struct Pix *work, double scale,

@@ -150,7 +150,10 @@ int ocr_line_read(ocr_ctx *c, PIX *work, const BOX *lb, const ocr_xform *base,
                   ocr_words *out, ocr_xform *t, double *score) {
   *score = -1;
   *t = *base;
-  int m = 3 + lb->h / 6; /* margin: layout boxes cut off ascenders */
+  /* Margin: layout boxes cut off ascenders. A sixth of a row's height; a
+   * third of a vertical line's width (a sixth of its length took in the
+   * anatomy beside it; a sixth of its width cut glyphs off: measured). */
+  int m = ocr_layout_tall(lb->w, lb->h) ? 3 + lb->w / 3 : 3 + lb->h / 6;
   BOX *want = boxCreate(lb->x - m, lb->y - m, lb->w + 2 * m, lb->h + 2 * m);
   if (!want) return MV_ENOMEM;
   BOX *got = NULL;

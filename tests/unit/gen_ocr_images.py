@@ -135,6 +135,17 @@ def main():
     s.rotated((600, 170), "MRN4471902", sans(14), 220, 0, 270)
     truth += s.save("pgm", noise=3)
 
+    # Large monospaced text on a light banner in a dark frame: ". " between
+    # "E." and the name is two advances wide (the pieces were read apart),
+    # and faint light text (18 grey levels) over flat grey anatomy.
+    s = Sheet(out, "large_faint", "L", (640, 480), 0)
+    s.draw.rectangle((0, 400, 639, 450), fill=235)
+    s.word((40, 410), "Dr. E. LINDQVIST", mono(30), 10)
+    s.truth = []  # large 2x-upscaled mono reads poorly: checked by place
+    s.draw.rectangle((40, 60, 600, 360), fill=150)
+    s.word((120, 180), "ID 66104528", sans(20), 168)
+    truth += s.save("pgm", noise=2)
+
     with open(os.path.join(out, "truth.txt"), "w") as f:
         for t in truth:
             f.write("%s %s %d %d %d %d %d\n" % t)

@@ -912,6 +912,5 @@ int main(int argc, char **argv) {
 
   sh("rm -rf '%s'", tmpdir);
   P->fini(S);
-  dlclose(h);
   TEST_MAIN_END();
 }

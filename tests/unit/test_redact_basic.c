@@ -271,6 +271,5 @@ int main(void) {
   test_errors();
 
   P->fini(state);
-  dlclose(h);
   TEST_MAIN_END();
 }

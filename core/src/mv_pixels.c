@@ -698,8 +698,15 @@ int mv_pixels_clean(mv_pixels *px, const mv_pixel_job *job,
     return MV_OK;
   }
   if (rc != MV_OK) {
-    hold(r, "pixel data cannot be decoded (transfer syntax %s)",
-         info.syntax[0] ? info.syntax : "unknown");
+    const char *ts = NULL;
+    size_t tslen = 0;
+    char syntax[72];
+    if (info.syntax[0]) snprintf(syntax, sizeof syntax, "%s", info.syntax);
+    else if (ops->get(job->doc, "(0002,0010)", &ts, &tslen) == MV_OK && ts)
+      snprintf(syntax, sizeof syntax, "%.*s", (int)(tslen < 64 ? tslen : 64), ts);
+    else
+      snprintf(syntax, sizeof syntax, "not stated");
+    hold(r, "pixel data cannot be decoded (transfer syntax %s)", syntax);
     r->ms = now_ms() - t0;
     return MV_OK;
   }

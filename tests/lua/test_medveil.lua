@@ -135,6 +135,9 @@ local function suite(cache_modules)
     T("research options", research.options.retain_long_modified_dates and research.options.clean_pixel_data
       and not research.options.retain_uids)
     T("research pixels", research.pixels.when == "burned_in" and #research.pixels.modalities == 13)
+    T("research pixel settings", research.pixels.phi == "auto" and research.pixels.redact == "fill"
+      and #research.pixels.detect == 2 and #research.pixels.allow > 100
+      and research.pixels.review_below == 0.5 and research.pixels.verify == true)
   end
 
   -- hipaa
@@ -259,6 +262,26 @@ local function suite(cache_modules)
     local mv = require "medveil"
     return mv.profile "basic" { pixels = { when = "burnedin" } }
   ]], "did you mean 'burned_in'")
+  err_case("bad pixels phi", [[
+    local mv = require "medveil"
+    return mv.profile "research" { pixels = { phi = "all-text" } }
+  ]], "pixels.phi must be")
+  err_case("pixels options for a detector not listed", [[
+    local mv = require "medveil"
+    return mv.profile "research" { pixels = { detect = { "ocr" }, options = { regions = "us_regions=keep" } } }
+  ]], "no such detector")
+  err_case("pixels allow not strings", [[
+    local mv = require "medveil"
+    return mv.profile "research" { pixels = { allow = { "L", 3 } } }
+  ]], "pixels.allow: item 2")
+  err_case("pixels unknown field", [[
+    local mv = require "medveil"
+    return mv.profile "research" { pixels = { review_bellow = 0.5 } }
+  ]], "did you mean 'review_below'")
+  err_case("pixels margin range", [[
+    local mv = require "medveil"
+    return mv.profile "research" { pixels = { margin = 100 } }
+  ]], "pixels.margin must be")
   err_case("age callable", [[
     local mv = require "medveil"
     return mv.profile "hipaa" { tags = { PatientAge = mv.age { cap = 80 } } }

@@ -105,6 +105,13 @@ int main(void) {
     CHECK(mv_policy_pixels_when(research) == MV_PIXELS_BURNED_IN);
     CHECK(mv_policy_pixel_modality(research, "US"));
     CHECK(!mv_policy_pixel_modality(research, "CT"));
+    const mv_pixel_settings *ps = mv_policy_pixel_settings(research);
+    CHECK(ps->ndetect == 2 && !strcmp(ps->detect[0], "regions") &&
+          !strcmp(ps->detect[1], "ocr"));
+    CHECK(!strcmp(ps->redact, "fill") && ps->verify && ps->margin == 3);
+    CHECK(ps->nallow > 100 && ps->review_below == 0.5);
+    CHECK(mv_pixpolicy_mode(ps, "US") == MV_PHI_ALL_TEXT);
+    CHECK(mv_pixpolicy_mode(ps, "CT") == MV_PHI_IDENTIFIERS);
   }
   mv_policy *hipaa = load("hipaa", err, sizeof err);
   if (!hipaa) fprintf(stderr, "%s\n", err);
@@ -168,6 +175,15 @@ int main(void) {
                  2, "min_days"));
   CHECK(fails_at("return {\n  pixels = { when = 'sometimes' },\n}\n", 2,
                  "when"));
+  /* Pixel settings are checked in C too (a table built without mv.*). */
+  CHECK(fails_at("return {\n  pixels = { phi = 'everything' },\n}\n", 2, "phi"));
+  CHECK(fails_at("return {\n  pixels = { detect = { 'ocr' }, options = { regions = 'x' } },\n}\n",
+                 2, "options"));
+  CHECK(fails_at("return {\n  pixels = { review_below = 2 },\n}\n", 2,
+                 "review_below"));
+  CHECK(fails_at("return {\n  pixels = { allow = { 'L', {} } },\n}\n", 2,
+                 "allow"));
+  CHECK(fails_at("return {\n  pixels = { margin = -1 },\n}\n", 2, "margin"));
   CHECK(fails_at("while true do end\n", 1, "instruction limit"));
   /* A file that returns no table. */
   const char *path = write_rules("none.lua", "return 42\n");

@@ -126,6 +126,18 @@ static int all_digits(const char *s) {
   return 1;
 }
 
+/* Letters OCR reads for digits, mapped back: O/Q/D 0, I/L 1, Z 2, S 5,
+ * G 6, T 7, B 8. IDs are compared in this form. */
+static void ocr_digits(const char *s, char *dst, size_t cap) {
+  static const char from[] = "OQDILZSGTB", to[] = "0001125678";
+  size_t n = 0;
+  for (; *s && n + 1 < cap; s++) {
+    const char *k = strchr(from, *s);
+    dst[n++] = k ? to[k - from] : *s;
+  }
+  dst[n] = 0;
+}
+
 int mv_textphi_identifying(const mv_textphi *t, const char *word) {
   char w[256];
   size_t lw = mv_textphi_fold(word, w, sizeof w);
@@ -147,6 +159,16 @@ int mv_textphi_identifying(const mv_textphi *t, const char *word) {
       /* Part of a long ID split by separators on screen. */
       if (lv >= 6 && lw >= 3 && strstr(v, w) && (all_digits(w) || lw >= 4))
         return 1;
+      /* OCR misreads in an ID: letters read for digits ("MRN1O83947"),
+       * one or two characters wrong, a prefix glued on ("ID:00123"). */
+      if (lv >= 6 && lw >= 6) {
+        char wn[256], vn[256];
+        ocr_digits(w, wn, sizeof wn);
+        ocr_digits(v, vn, sizeof vn);
+        if (strstr(wn, vn) || (strlen(wn) >= 6 && strstr(vn, wn))) return 1;
+        size_t limit = lv >= 10 ? 2 : 1;
+        if (levenshtein(wn, vn, limit) <= limit) return 1;
+      }
     }
   }
   return 0;

@@ -63,6 +63,13 @@ static void test_identifying(void) {
   CHECK(mv_textphi_identifying(t, "0007-9241-539"));
   CHECK(mv_textphi_identifying(t, "9241"));           /* part of the ID */
   CHECK(mv_textphi_identifying(t, "AB123456"));
+  CHECK(mv_textphi_add(t, MV_SCRUB_ID, "MRN1083947", 10) == 0);
+  CHECK(mv_textphi_identifying(t, "MRN1O83947"));   /* O read for 0 */
+  CHECK(mv_textphi_identifying(t, "ID:MRN1083947")); /* glued label */
+  CHECK(mv_textphi_identifying(t, "MRNl083947"));   /* l read for 1 */
+  CHECK(mv_textphi_identifying(t, "MRN1083941"));   /* one digit wrong */
+  CHECK(!mv_textphi_identifying(t, "MRN5550123"));
+  CHECK(!mv_textphi_identifying(t, "SAGITTAL"));
   CHECK(!mv_textphi_identifying(t, "L"));
   CHECK(!mv_textphi_identifying(t, "Gain"));
   CHECK(!mv_textphi_identifying(t, "Renal"));

@@ -46,7 +46,17 @@ static int remove_tree(const char *dir) {
 
 int mv_review_hold(const char *dir, const mv_review_item *it, char *id,
                    size_t idlen, char *err, size_t errlen) {
-  item_id(it->rel_out, id, idlen);
+  /* The output path and the content: a re-run of the same object finds its
+   * item again, and two objects wanting one output path (a duplicate SOP
+   * Instance UID) are two items, never one replacing the other. */
+  char digest[17], key[1100];
+  if (mv_file_digest_hex(it->object, digest, 16) != 0) {
+    snprintf(err, errlen, "cannot read the object to hold: %s",
+             strerror(errno));
+    return MV_EIO;
+  }
+  snprintf(key, sizeof key, "%s\n%s", it->rel_out, digest);
+  item_id(key, id, idlen);
   char item[4400], path[4600], tmp[4600];
   snprintf(item, sizeof item, "%s/%s", dir, id);
   remove_tree(item);

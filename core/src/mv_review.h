@@ -11,8 +11,9 @@
  *
  * The preview shows the original pixels, so the review folder is as
  * sensitive as the input: it lives beside the report, never inside OUT.
- * `id` is derived from the output path (itself made of keyed pseudonyms),
- * so re-running a batch finds the same item again. */
+ * `id` is derived from the output path (itself made of keyed pseudonyms)
+ * and the object's content, so re-running a batch finds the same item
+ * again and two objects wanting one output path stay two items. */
 #ifndef MV_REVIEW_H
 #define MV_REVIEW_H
 
@@ -31,8 +32,8 @@ typedef struct mv_review_item {
 } mv_review_item;
 
 /* Hold an object. On success the temporary file has moved into the queue
- * and id (>= 17 bytes) names the item. An item with the same id is
- * replaced (the same object, re-run). */
+ * and id (>= 17 bytes) names the item. An item with the same id (the same
+ * object, re-run) is replaced. */
 int mv_review_hold(const char *dir, const mv_review_item *it, char *id,
                    size_t idlen, char *err, size_t errlen);
 /* Print pending items: id, output path, reason (no values). Returns the

@@ -74,6 +74,19 @@ check "an id that is not an id is refused" [ "$rc2" -eq 1 ]
 check "a review folder inside OUT is refused" [ "$rc3" -eq 2 ]
 check "listing now shows 2" [ "$("$MEDVEIL" review list --report rep.json 2>/dev/null | grep -c '^[0-9a-f]\{16\}')" -eq 2 ]
 
+# Two objects wanting one output path (same SOP Instance UID, other
+# content) are held as two items, neither replacing the other.
+mkdir dup
+one=$(ls gen/dicom | head -1)
+cp "gen/dicom/$one" dup/a.dcm
+"$PY" -c 'import sys, pydicom; d = pydicom.dcmread(sys.argv[1]); d.SeriesDescription = "OTHER SERIES"; d.save_as(sys.argv[2])' "gen/dicom/$one" dup/b.dcm
+set +e
+"$MEDVEIL" run --rules hold.lua --key key --out dout --report drep.json -q dup 2>/dev/null
+set -e
+check "same output path, other content: two review items" \
+  "$PY" -c 'import json,sys; r=json.load(open("drep.json")); ids={f["review_id"] for f in r["files"] if f["status"]=="review"}; sys.exit(0 if len(ids)==2 else 1)'
+check "both held objects are in the review folder" [ "$(find drep.review -name object.dcm | wc -l)" -eq 2 ]
+
 # Secondary captures without burned-in text go through the pixel stage and
 # come out with PixelData byte-identical (native, RLE and JPEG baseline).
 mkdir plain

@@ -77,7 +77,8 @@ check "listing now shows 2" [ "$("$MEDVEIL" review list --report rep.json 2>/dev
 # Two objects wanting one output path (same SOP Instance UID, other
 # content) are held as two items, neither replacing the other.
 mkdir dup
-one=$(ls gen/dicom | head -1)
+gens=(gen/dicom/*)
+one=$(basename "${gens[0]}")
 cp "gen/dicom/$one" dup/a.dcm
 "$PY" -c 'import sys, pydicom; d = pydicom.dcmread(sys.argv[1]); d.SeriesDescription = "OTHER SERIES"; d.save_as(sys.argv[2])' "gen/dicom/$one" dup/b.dcm
 set +e

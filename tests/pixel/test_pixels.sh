@@ -81,7 +81,8 @@ else
 fi
 sed -n '/^measure/,$p' "$tmp/eval.txt"
 # files that were held, rejected or have misses, with their missed boxes (no text)
-awk '/^measure/ { exit } /^dicom\// { show = ($2 != "ok" || $4 > 0) } show' "$tmp/eval.txt" | head -40
+# (no `| head`: under pipefail a reader that quits early kills the script)
+awk '/^measure/ { exit } /^dicom\// { show = ($2 != "ok" || $4 > 0) } show && n++ < 40' "$tmp/eval.txt"
 
 # 5. the real images
 if [ -n "$shared" ]; then

@@ -12,6 +12,8 @@ packages=(
   libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd
   libopenjp2-7-dev libjpeg62-turbo-dev libpng-dev
   python3-numpy python3-pil fonts-dejavu-core fonts-liberation
+  libarchive-dev libsqlite3-dev sqlite3 libopenjph-dev openjph-tools python3-nibabel
+  libarchive-tools p7zip-full
 )
 missing=()
 for p in "${packages[@]}"; do

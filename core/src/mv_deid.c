@@ -68,7 +68,11 @@ void mv_engine_free(mv_engine *e) {
 
 void mv_engine_set_pixels(mv_engine *e, mv_pixels *px) { e->px = px; }
 
-void mv_outcome_release(mv_outcome *o) { mv_pixel_result_free(&o->px); }
+void mv_outcome_release(mv_outcome *o) {
+  mv_pixel_result_free(&o->px);
+  /* Original identifiers do not outlive the object. */
+  explicit_bzero(&o->before, sizeof o->before);
+}
 
 /* ---------------------------------------------------------------------- */
 /* Small helpers.                                                          */
@@ -568,6 +572,27 @@ static void get_uid(const mv_format_ops *ops, mv_doc *doc, const char *key,
     if (!((*p >= '0' && *p <= '9') || *p == '.')) *p = '_';
 }
 
+static void get_text(const mv_format_ops *ops, mv_doc *doc, const char *key,
+                     char *dst, size_t n) {
+  const char *v = NULL;
+  size_t len = 0;
+  dst[0] = 0;
+  if (ops->get(doc, key, &v, &len) == MV_OK && v) copy_value(dst, n, v, len);
+}
+
+static void read_identity(const mv_format_ops *ops, mv_doc *doc,
+                          mv_identity *id) {
+  get_text(ops, doc, "PatientName", id->patient_name, sizeof id->patient_name);
+  get_text(ops, doc, "PatientID", id->patient_id, sizeof id->patient_id);
+  get_text(ops, doc, "AccessionNumber", id->accession, sizeof id->accession);
+  get_text(ops, doc, "StudyInstanceUID", id->study_uid, sizeof id->study_uid);
+  get_text(ops, doc, "SeriesInstanceUID", id->series_uid,
+           sizeof id->series_uid);
+  get_text(ops, doc, "SOPInstanceUID", id->sop_uid, sizeof id->sop_uid);
+  if (!id->sop_uid[0])
+    get_text(ops, doc, "(0002,0003)", id->sop_uid, sizeof id->sop_uid);
+}
+
 /* Objects without a SOP Common module (a DICOMDIR) still need a keyed,
  * stable MediaStorageSOPInstanceUID: the original one would survive, and a
  * fresh random one would make re-runs differ. */
@@ -608,6 +633,7 @@ void mv_deid_document(mv_engine *e, const mv_loaded *fmt, mv_doc *doc,
              mv_strerror(rc));
     return;
   }
+  read_identity(ops, doc, &out->before);
   char why[160];
   if (needs_pixel_cleaning(e->policy, &f, why, sizeof why)) {
     snprintf(out->pixel_why, sizeof out->pixel_why, "%s", why);
@@ -708,5 +734,6 @@ void mv_deid_document(mv_engine *e, const mv_loaded *fmt, mv_doc *doc,
   get_uid(ops, doc, "SeriesInstanceUID", out->series, sizeof out->series);
   get_uid(ops, doc, "SOPInstanceUID", out->sop, sizeof out->sop);
   if (!out->sop[0]) get_uid(ops, doc, "(0002,0003)", out->sop, sizeof out->sop);
+  read_identity(ops, doc, &out->after);
   out->rc = MV_OK;
 }

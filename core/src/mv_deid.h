@@ -26,6 +26,14 @@ void mv_engine_free(mv_engine *e);
  * one, objects that need pixel cleaning are rejected. */
 void mv_engine_set_pixels(mv_engine *e, mv_pixels *px);
 
+/* The identifying values of one object before and after de-identification,
+ * for the sealed crosswalk only: never logged or reported. Empty strings
+ * when the format has no such attribute. */
+typedef struct mv_identity {
+  char patient_name[256], patient_id[128], accession[128];
+  char study_uid[72], series_uid[72], sop_uid[72];
+} mv_identity;
+
 typedef struct mv_outcome {
   int rc;            /* MV_OK, or why the object is rejected */
   char reason[512];  /* for the report; never attribute values */
@@ -37,6 +45,9 @@ typedef struct mv_outcome {
   /* The pixel stage; px.review: de-identified but held for a person. */
   mv_pixel_result px;
   char pixel_why[160];     /* why the pixel stage ran */
+  /* Identity before and after, filled when the object was de-identified
+   * (rc == MV_OK). Sensitive: goes only into the sealed crosswalk. */
+  mv_identity before, after;
 } mv_outcome;
 
 /* Free what an outcome holds (previews). */

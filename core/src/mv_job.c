@@ -91,9 +91,31 @@ static void progress_line(job *j, int final) {
   fflush(stderr);
 }
 
-static void finish(job *j, const mv_report_row *row, const mv_outcome *o) {
+/* The digest of the input this worker thread is processing (empty when
+ * not computed): every row the thread finishes carries it. */
+static __thread char tl_input_sha[65];
+
+static void notify(job *j, const mv_report_row *row, const mv_outcome *o,
+                   const char *output_abs) {
+  mv_job_event ev = {.row = row, .o = o, .output_abs = output_abs};
+  for (int i = 0; i < j->cfg->nobservers; i++) {
+    const mv_job_observer *ob = &j->cfg->observers[i];
+    if (ob->object && ob->object(ob->ud, &ev) != 0) {
+      if (j->sum->observer_errors++ == 0)
+        mv_log(MV_LOG_ERROR, "job", "a job record (crosswalk, audit or jobs "
+               "database) could not be written; see the summary");
+    }
+  }
+}
+
+static void finish_placed(job *j, const mv_report_row *in_row,
+                          const mv_outcome *o, const char *output_abs) {
+  mv_report_row rowc = *in_row;
+  const mv_report_row *row = &rowc;
+  if (!rowc.input_sha256 && tl_input_sha[0]) rowc.input_sha256 = tl_input_sha;
   pthread_mutex_lock(&j->lock);
   mv_report_add(j->cfg->report, row);
+  notify(j, row, o, output_abs);
   mv_summary *s = j->sum;
   s->total++;
   s->bytes_in += row->bytes_in;
@@ -111,6 +133,10 @@ static void finish(job *j, const mv_report_row *row, const mv_outcome *o) {
   }
   if (j->cfg->progress) progress_line(j, 0);
   pthread_mutex_unlock(&j->lock);
+}
+
+static void finish(job *j, const mv_report_row *row, const mv_outcome *o) {
+  finish_placed(j, row, o, NULL);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -163,6 +189,9 @@ static void process(worker *w, const char *path) {
     return;
   }
   unsigned long long bytes_in = (unsigned long long)st.st_size;
+  tl_input_sha[0] = 0;
+  if (cfg->want_digests && mv_file_digest_hex(path, tl_input_sha, 64) != 0)
+    tl_input_sha[0] = 0;
   uint8_t head[HEAD_BYTES];
   size_t n = 0;
   if (read_head(path, head, &n) != 0) {
@@ -311,10 +340,14 @@ static void place_output(worker *w, const char *path, const char *fname,
   }
   unsigned long long bytes_out = 0;
   if (stat(dst, &st) == 0) bytes_out = (unsigned long long)st.st_size;
+  char out_sha[65] = "";
+  if (cfg->want_digests && mv_file_digest_hex(dst, out_sha, 64) != 0)
+    out_sha[0] = 0;
   mv_report_row row = {.input = path, .status = "ok", .output = rel,
                        .note = note, .format = fname, .bytes_in = bytes_in,
-                       .bytes_out = bytes_out, .pixels = &o->px};
-  finish(j, &row, o);
+                       .bytes_out = bytes_out, .pixels = &o->px,
+                       .output_sha256 = out_sha[0] ? out_sha : NULL};
+  finish_placed(j, &row, o, dst);
 }
 
 static void note_collision(job *j, const char *rel) {
@@ -377,6 +410,13 @@ static void settle_collision(job *j, const char *rel) {
   }
   mv_report_rename_output(j->cfg->report, rel, rel_moved);
   mv_report_rename_output(j->cfg->report, rel_winner, rel);
+  for (int i = 0; i < j->cfg->nobservers; i++) {
+    const mv_job_observer *ob = &j->cfg->observers[i];
+    if (ob->renamed) {
+      ob->renamed(ob->ud, rel, rel_moved);
+      ob->renamed(ob->ud, rel_winner, rel);
+    }
+  }
 }
 
 static void *worker_main(void *arg) {

@@ -12,6 +12,27 @@
 #include "mv_registry.h"
 #include "mv_report.h"
 
+/* Something that wants to hear of every finished input (the crosswalk, the
+ * audit log, the jobs database, archive output). Called under the job's
+ * lock, in completion order, from worker threads: keep it short, and never
+ * log the identity it is given. */
+typedef struct mv_job_event {
+  const mv_report_row *row;  /* as it goes into the report */
+  const struct mv_outcome *o; /* NULL when rejected before parsing; its
+                                 before/after identity is set when ok */
+  const char *output_abs;    /* status ok: the placed file, else NULL */
+} mv_job_event;
+
+typedef struct mv_job_observer {
+  void *ud;
+  /* One finished input. A non-zero return is logged (once) and counted in
+   * the summary's observer_errors; the batch goes on. */
+  int (*object)(void *ud, const mv_job_event *ev);
+  /* An output reported earlier was renamed (relative to OUT) when the
+   * batch settled duplicate names. May be NULL. */
+  void (*renamed)(void *ud, const char *from, const char *to);
+} mv_job_observer;
+
 typedef struct mv_job_config {
   const char *rules;          /* profile name or rule file */
   mv_policy *loaded;          /* optional: `rules` already loaded by the
@@ -26,6 +47,9 @@ typedef struct mv_job_config {
   const mv_registry *registry;
   char *const *inputs;
   int ninputs;
+  const mv_job_observer *observers; /* may be NULL */
+  int nobservers;
+  int want_digests; /* compute SHA-256 of inputs and outputs into the rows */
 } mv_job_config;
 
 /* Run the batch. Returns MV_OK when it ran (rejections are counted in

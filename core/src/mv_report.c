@@ -115,6 +115,8 @@ void mv_report_add(mv_report *r, const mv_report_row *row) {
   fprintf(f, ", \"bytes_in\": %llu", row->bytes_in);
   if (row->output) fprintf(f, ", \"bytes_out\": %llu", row->bytes_out);
   field(f, "review_id", row->review_id);
+  field(f, "input_sha256", row->input_sha256);
+  field(f, "output_sha256", row->output_sha256);
   const mv_pixel_result *p = row->pixels;
   if (p && p->ran)
     fprintf(f,
@@ -144,6 +146,8 @@ int mv_report_close(mv_report *r, const mv_summary *s) {
     fprintf(f, "%s\"%s\": %lu", k ? ", " : "", mv_action_name(k),
             s->actions[k]);
   fprintf(f, "}, \"text_replacements\": %lu", s->scrubbed);
+  if (s->observer_errors)
+    fprintf(f, ", \"record_errors\": %lu", s->observer_errors);
   fputs("}}\n", f);
   int bad = ferror(f);
   if (fclose(f) != 0) bad = 1;

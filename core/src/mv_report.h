@@ -25,6 +25,7 @@ typedef struct mv_summary {
   const char *policy_name, *policy_source, *key_fingerprint;
   unsigned long actions[MV_ACT__COUNT];
   unsigned long scrubbed;
+  unsigned long observer_errors; /* records an observer failed to keep */
 } mv_summary;
 
 typedef struct mv_report_row {
@@ -37,6 +38,8 @@ typedef struct mv_report_row {
   unsigned long long bytes_in, bytes_out;
   const char *review_id;      /* status review: the item in the review dir */
   const struct mv_pixel_result *pixels; /* when the pixel stage ran */
+  const char *input_sha256;  /* hex, when the job computes digests */
+  const char *output_sha256; /* hex, status ok, when computed */
 } mv_report_row;
 
 mv_report *mv_report_open(const char *path, char *err, size_t errlen);

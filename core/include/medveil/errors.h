@@ -27,7 +27,10 @@ extern "C" {
   XX(EKEY,      12, "missing or invalid key")                           \
   XX(EREJECT,   13, "object rejected by policy")                        \
   XX(EEXIST,    14, "output exists with different content")             \
-  XX(EUNSUPPORTED, 15, "operation not supported")
+  XX(EUNSUPPORTED, 15, "operation not supported")                      \
+  XX(EDECRYPT,  16, "cannot decrypt: wrong key or damaged record")      \
+  XX(ETAMPER,   17, "integrity check failed")                           \
+  XX(ELEAK,     18, "identifying values found in the output")
 
 typedef enum mv_err {
 #define MV__ERR_ENUM(name, value, msg) MV_##name = value,

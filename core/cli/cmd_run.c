@@ -1,10 +1,13 @@
 /* cmd_run.c - medveil run: the main job. */
 #include <errno.h>
 #include <getopt.h>
+#include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -13,6 +16,61 @@
 #include "mv_keys.h"
 #include "mv_log.h"
 #include "mv_report.h"
+#include "run_part.h"
+
+/* The parts of a run that keep records (see run_part.h). NULL ends it. */
+static const mv_run_part *const run_parts[] = {
+    NULL};
+
+int mv_run_add_observer(mv_run_ctx *ctx, mv_job_observer ob) {
+  if (ctx->nobservers >= MV_RUN_MAX_OBSERVERS) return -1;
+  ctx->observers[ctx->nobservers++] = ob;
+  return 0;
+}
+
+static void usage(FILE *f);
+
+static void parts_help(FILE *f) {
+  for (size_t i = 0; run_parts[i]; i++)
+    if (run_parts[i]->help) fputs(run_parts[i]->help, f);
+}
+
+/* The base options followed by every part's. Caller frees. */
+static struct option *all_options(const struct option *base, size_t nbase) {
+  size_t n = nbase;
+  for (size_t i = 0; run_parts[i]; i++)
+    for (const struct option *o = run_parts[i]->options; o && o->name; o++)
+      n++;
+  struct option *all = calloc(n + 1, sizeof *all);
+  if (!all) return NULL;
+  memcpy(all, base, nbase * sizeof *base);
+  size_t k = nbase;
+  for (size_t i = 0; run_parts[i]; i++)
+    for (const struct option *o = run_parts[i]->options; o && o->name; o++)
+      all[k++] = *o;
+  return all;
+}
+
+/* Give an option code >= 1000 to the part that declared it. */
+static int part_option(void **states, int code, const char *arg) {
+  for (size_t i = 0; run_parts[i]; i++)
+    for (const struct option *o = run_parts[i]->options; o && o->name; o++)
+      if (o->val == code) {
+        char err[1024] = "";
+        if (run_parts[i]->option(&states[i], code, arg, err, sizeof err) !=
+            0) {
+          mv_cli_error("--%s: %s", o->name, err[0] ? err : "invalid value");
+          return -1;
+        }
+        return 0;
+      }
+  return -1;
+}
+
+static void parts_free(void **states) {
+  for (size_t i = 0; run_parts[i]; i++)
+    if (run_parts[i]->free && states[i]) run_parts[i]->free(states[i]);
+}
 
 static void usage(FILE *f) {
   fputs(
@@ -31,7 +89,10 @@ static void usage(FILE *f) {
       "                     not be inside the output folder. See 'medveil review'.\n"
       "  --jobs N           worker threads (default: number of cores)\n"
       "  --quiet            no progress line\n"
-      "  --verbose          log more (never attribute values)\n"
+      "  --verbose          log more (never attribute values)\n",
+      f);
+  parts_help(f);
+  fputs(
       "\n"
       "Exit status: 0 every input ok, 1 some rejected or held for review, 2 usage\n"
       "or configuration\n"
@@ -74,8 +135,17 @@ static int check_layout(const char *out_abs, const char *report_abs,
   return 0;
 }
 
+static int run(int argc, char **argv, void **states);
+
 int mv_cmd_run(int argc, char **argv) {
-  static const struct option opts[] = {
+  void *states[sizeof run_parts / sizeof run_parts[0]] = {0};
+  int rc = run(argc, argv, states);
+  parts_free(states);
+  return rc;
+}
+
+static int run(int argc, char **argv, void **states) {
+  static const struct option base_opts[] = {
       {"rules", required_argument, NULL, 'r'},
       {"key", required_argument, NULL, 'k'},
       {"out", required_argument, NULL, 'o'},
@@ -84,8 +154,13 @@ int mv_cmd_run(int argc, char **argv) {
       {"review-dir", required_argument, NULL, 'R'},
       {"quiet", no_argument, NULL, 'q'},
       {"verbose", no_argument, NULL, 'v'},
-      {"help", no_argument, NULL, 'h'},
-      {NULL, 0, NULL, 0}};
+      {"help", no_argument, NULL, 'h'}};
+  struct option *opts =
+      all_options(base_opts, sizeof base_opts / sizeof base_opts[0]);
+  if (!opts) {
+    mv_cli_error("out of memory");
+    return MV_EXIT_CONFIG;
+  }
   const char *rules = NULL, *key_path = NULL, *out = NULL, *report = NULL;
   const char *review = NULL;
   long jobs = sysconf(_SC_NPROCESSORS_ONLN);
@@ -103,16 +178,22 @@ int mv_cmd_run(int argc, char **argv) {
         jobs = strtol(optarg, &end, 10);
         if (*end || jobs < 1 || jobs > 256) {
           mv_cli_error("--jobs must be a number from 1 to 256");
+          free(opts);
           return MV_EXIT_CONFIG;
         }
         break;
       }
       case 'q': quiet = 1; break;
       case 'v': mv_log_set_level(MV_LOG_INFO); break;
-      case 'h': usage(stdout); return MV_EXIT_OK;
-      default: usage(stderr); return MV_EXIT_CONFIG;
+      case 'h': usage(stdout); free(opts); return MV_EXIT_OK;
+      default:
+        if (c >= 1000 && part_option(states, c, optarg) == 0) break;
+        if (c < 1000) usage(stderr);
+        free(opts);
+        return MV_EXIT_CONFIG;
     }
   }
+  free(opts);
   const char *missing = !rules ? "--rules" : !key_path ? "--key"
                         : !out ? "--out" : !report ? "--report" : NULL;
   if (missing) {
@@ -170,6 +251,45 @@ int mv_cmd_run(int argc, char **argv) {
   sum.policy_name = mv_policy_name(policy);
   sum.policy_source = mv_policy_source(policy);
   sum.key_fingerprint = fingerprint;
+  /* The record-keeping parts start last, before any data is read. */
+  mv_run_ctx ctx;
+  memset(&ctx, 0, sizeof ctx);
+  uint8_t id_bytes[16];
+  randombytes_buf(id_bytes, sizeof id_bytes);
+  sodium_bin2hex(ctx.job_id, sizeof ctx.job_id, id_bytes, sizeof id_bytes);
+  ctx.submitted = (double)time(NULL);
+  ctx.argc = argc;
+  ctx.argv = argv;
+  ctx.rules = rules;
+  ctx.policy_name = sum.policy_name;
+  ctx.policy_source = sum.policy_source;
+  if (!sum.policy_source ||
+      mv_file_digest_hex(sum.policy_source, ctx.rules_sha256, 64) != 0)
+    ctx.rules_sha256[0] = 0;
+  ctx.key_fingerprint = fingerprint;
+  ctx.key = &key;
+  ctx.registry = reg;
+  ctx.out_abs = out_abs;
+  ctx.report_abs = report_abs;
+  ctx.review_abs = review_abs;
+  ctx.inputs = argv + optind;
+  ctx.ninputs = argc - optind;
+  ctx.jobs = (int)jobs;
+  for (size_t i = 0; run_parts[i]; i++) {
+    if (!run_parts[i]->begin) continue;
+    if (run_parts[i]->begin(states[i], &ctx, err, sizeof err) != 0) {
+      mv_cli_error("%s", err);
+      for (size_t k = i; k-- > 0;) /* the ones begun see an empty run */
+        if (run_parts[k]->end) {
+          char e2[256];
+          run_parts[k]->end(states[k], &ctx, NULL, e2, sizeof e2);
+        }
+      mv_report_abort(rep);
+      mv_policy_free(policy);
+      mv_registry_free(reg);
+      return MV_EXIT_CONFIG;
+    }
+  }
   mv_job_config cfg = {.rules = rules,
                        .loaded = policy,
                        .key = &key,
@@ -181,10 +301,18 @@ int mv_cmd_run(int argc, char **argv) {
                        .env = &env,
                        .registry = reg,
                        .inputs = argv + optind,
-                       .ninputs = argc - optind};
+                       .ninputs = argc - optind,
+                       .observers = ctx.observers,
+                       .nobservers = ctx.nobservers,
+                       .want_digests = ctx.want_digests};
   int rc = mv_job_run(&cfg, &sum, err, sizeof err);
   if (rc != MV_OK) {
     mv_cli_error("%s", err);
+    for (size_t i = 0; run_parts[i]; i++)
+      if (run_parts[i]->end) {
+        char e2[256];
+        run_parts[i]->end(states[i], &ctx, NULL, e2, sizeof e2);
+      }
     mv_report_abort(rep);
     mv_policy_free(policy);
     mv_registry_free(reg);
@@ -195,6 +323,16 @@ int mv_cmd_run(int argc, char **argv) {
     mv_cli_error("%s: cannot write report", report);
     exit_code = MV_EXIT_REJECTED;
   }
+  if (sum.observer_errors) exit_code = MV_EXIT_REJECTED;
+  for (size_t i = 0; run_parts[i]; i++) {
+    if (!run_parts[i]->end) continue;
+    err[0] = 0;
+    if (run_parts[i]->end(states[i], &ctx, &sum, err, sizeof err) != 0) {
+      mv_cli_error("%s", err[0] ? err : run_parts[i]->name);
+      if (exit_code == MV_EXIT_OK) exit_code = MV_EXIT_REJECTED;
+    }
+  }
+  if (ctx.exit_code > exit_code) exit_code = ctx.exit_code;
   if (!quiet) {
     fprintf(stderr, "medveil: %lu files: %lu ok, %lu rejected, %lu for review "
                     "(%.2f s); report: %s\n",

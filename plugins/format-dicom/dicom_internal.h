@@ -148,6 +148,9 @@ struct mv_doc {
   /* Pixel access (dicom_pixels*.cc): plane list, acquired planes and
    * pending changes that write() stores. Created on first use. */
   mvdcm::PixelState *px = nullptr;
+  /* Encoding write() stores the pixels in (dicom_transcode.cc); empty:
+   * as read. */
+  std::string out_encoding;
 
   mv_doc() = default;
   mv_doc(const mv_doc &) = delete;

@@ -44,6 +44,7 @@ enum class Codec {
   JpegLossless, /* .4.57, .4.70 (dcmtk, IJG) */
   JpegLs,       /* .4.80, .4.81 (dcmtk, CharLS) */
   J2k,          /* .4.90, .4.91 (openjpeg) */
+  Htj2k,        /* .4.201, .202, .203 (OpenJPH; pass-through syntaxes) */
   JpegBaseline, /* .4.50, .4.51 with 8-bit samples (mv_jpegblock or dcmtk) */
   JpegOther,    /* other JPEG processes dcmtk decodes (12-bit .51...) */
   None          /* cannot be decoded */
@@ -169,12 +170,40 @@ int codec_commit(PixelState &px,
                  const std::map<uint32_t, const PlaneBuf *> &changed,
                  char *err, size_t errlen);
 
+/* One frame through a dcmtk codec (RLE, JPEG lossless, JPEG-LS), in a
+ * scratch dataset: decode a codestream, or encode a raw frame into the
+ * fragments of one frame. */
+int dcmtk_decode(const ImageGeom &g, E_TransferSyntax xfer,
+                 const std::vector<uint8_t> &cs, RawFrame &raw, char *err,
+                 size_t errlen);
+int dcmtk_encode(const ImageGeom &g, E_TransferSyntax xfer, const RawFrame &raw,
+                 std::vector<std::vector<uint8_t>> &frags, char *err,
+                 size_t errlen);
+
 /* --- JPEG 2000 via openjpeg (dicom_pixels_j2k.cc) --- */
 int j2k_decode(const ImageGeom &g, const std::vector<uint8_t> &cs,
                RawFrame &raw, char *err, size_t errlen);
 /* Reversible 5/3 J2K codestream of a raw (interleaved) frame. */
 int j2k_encode(const ImageGeom &g, const RawFrame &raw,
                std::vector<uint8_t> &cs, char *err, size_t errlen);
+
+/* --- High-Throughput JPEG 2000 via OpenJPH (dicom_pixels_htj2k.cc) --- */
+int htj2k_decode(const ImageGeom &g, const std::vector<uint8_t> &cs,
+                 RawFrame &raw, char *err, size_t errlen);
+/* Reversible 5/3 HTJ2K codestream (RPCL) of a raw (interleaved) frame. */
+int htj2k_encode(const ImageGeom &g, const RawFrame &raw,
+                 std::vector<uint8_t> &cs, char *err, size_t errlen);
+/* Is this pass-through syntax UID one of the HTJ2K ones? */
+bool is_htj2k_uid(const std::string &uid);
+
+/* --- output encoding (dicom_transcode.cc) --- */
+/* Remember the encoding write() should store ("keep", "none", "jpegls",
+ * "j2k", "htj2k"); checks that the pixels can be decoded. */
+int op_set_output_encoding(mv_doc *doc, const char *encoding, char *err,
+                           size_t errlen);
+/* Called by write() after pixels_commit: re-encode every frame of the main
+ * image when another encoding was asked for. */
+int transcode_commit(mv_doc *doc, char *err, size_t errlen);
 
 /* --- JPEG baseline blocks (dicom_pixels_jpeg.cc) --- */
 bool jpegblock_available();

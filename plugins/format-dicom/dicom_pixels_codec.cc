@@ -220,6 +220,8 @@ OFCondition put_module(DcmDataset &ds, const ImageGeom &g, const std::string &co
   return c;
 }
 
+} // namespace
+
 int dcmtk_decode(const ImageGeom &g, E_TransferSyntax xfer, const std::vector<uint8_t> &cs,
                  RawFrame &raw, char *err, size_t errlen) {
   DcmDataset tmp;
@@ -320,12 +322,16 @@ int dcmtk_encode(const ImageGeom &g, E_TransferSyntax xfer, const RawFrame &raw,
   return MV_OK;
 }
 
+namespace {
+
 /* Decode a frame's bytes with the codec of the main image. */
 int decode_bytes(const PixelState &px, const std::vector<uint8_t> &bytes, RawFrame &raw,
                  char *err, size_t errlen) {
   switch (px.codec) {
   case Codec::J2k:
     return j2k_decode(px.main, bytes, raw, err, errlen);
+  case Codec::Htj2k:
+    return htj2k_decode(px.main, bytes, raw, err, errlen);
   case Codec::JpegBaseline:
     if (jpegblock_available()) return jpeg_decode(px.main, bytes, raw, err, errlen);
     return dcmtk_decode(px.main, px.xfer, bytes, raw, err, errlen);
@@ -403,9 +409,11 @@ int codec_commit(PixelState &px, const std::map<uint32_t, const PlaneBuf *> &cha
                 raw.color.c_str());
         return MV_EUNSUPPORTED;
       }
-      if (px.codec == Codec::J2k) {
+      if (px.codec == Codec::J2k || px.codec == Codec::Htj2k) {
         std::vector<uint8_t> cs;
-        if ((rc = j2k_encode(g, raw, cs, err, errlen)) != MV_OK) return rc;
+        rc = px.codec == Codec::J2k ? j2k_encode(g, raw, cs, err, errlen)
+                                    : htj2k_encode(g, raw, cs, err, errlen);
+        if (rc != MV_OK) return rc;
         frags.push_back(std::move(cs));
       } else if ((rc = dcmtk_encode(g, px.xfer, raw, frags, err, errlen)) != MV_OK) {
         return rc;

@@ -50,10 +50,11 @@ uint32_t encoding_of(const PixelState &px) {
   case Codec::JpegLossless:
   case Codec::JpegLs:
   case Codec::J2k:
+  case Codec::Htj2k:
     if (colour16 || g.photometric == "PALETTE COLOR" || g.photometric == "YBR_ICT" ||
         g.photometric == "YBR_FULL_422")
       return MV_PIXENC_READONLY;
-    if (px.codec != Codec::J2k && (g.photometric == "YBR_RCT" || g.photometric == "YBR_ICT"))
+    if (px.codec != Codec::J2k && px.codec != Codec::Htj2k && (g.photometric == "YBR_RCT" || g.photometric == "YBR_ICT"))
       return MV_PIXENC_READONLY;
     return MV_PIXENC_LOSSLESS;
   case Codec::JpegBaseline:
@@ -94,7 +95,8 @@ int pixels_list(mv_doc *doc, char *err, size_t errlen) {
       goto done;
     }
   }
-  px.codec = doc->passthrough ? Codec::None : codec_of(px.xfer, px.syntax);
+  px.codec = doc->passthrough ? (is_htj2k_uid(px.syntax) ? Codec::Htj2k : Codec::None)
+                              : codec_of(px.xfer, px.syntax);
   if (!px.main.encapsulated) {
     px.codec = Codec::Native;
   } else if (px.codec == Codec::Native) {

@@ -4,6 +4,7 @@
  * C++ exception crosses the C boundary (bad_alloc becomes MV_ENOMEM, the
  * rest MV_EPLUGIN). */
 #include "dicom_internal.h"
+#include "dicom_pixels.h"
 
 #include "dcmtk/dcmdata/dcdict.h"
 #include "dcmtk/dcmdata/dcobject.h"
@@ -148,6 +149,11 @@ int p_drop_hidden_pixels(mv_doc *doc, uint32_t *count) {
   return guarded([&]() -> int { return op_drop_hidden_pixels(doc, count); });
 }
 
+int p_set_output_encoding(mv_doc *doc, const char *encoding, char *err, size_t errlen) {
+  return guarded(
+      [&]() -> int { return op_set_output_encoding(doc, encoding, err, errlen); });
+}
+
 const mv_format_ops kOps = {
     sizeof(mv_format_ops),
     p_probe,
@@ -165,6 +171,9 @@ const mv_format_ops kOps = {
     p_acquire,
     p_release,
     p_drop_hidden_pixels,
+    p_set_output_encoding,
+    nullptr, /* doc_extension: always "dcm" */
+    nullptr, /* companion_of: no companion files */
 };
 
 const mv_plugin kPlugin = {

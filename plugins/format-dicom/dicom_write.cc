@@ -9,6 +9,7 @@
  * planes are stored first (pixels_commit): only their frames or fragments
  * differ from the input. */
 #include "dicom_internal.h"
+#include "dicom_pixels.h"
 
 #include "dcmtk/dcmdata/dcdeftag.h"
 #include "dcmtk/dcmdata/dcmetinf.h"
@@ -65,6 +66,9 @@ int op_write(mv_doc *doc, const char *path, char *err, size_t errlen) {
   /* Pixel changes released by the core are encoded now, in the file's own
    * encoding (dicom_pixels_info.cc); on failure nothing is written. */
   int prc = pixels_commit(doc, err, errlen);
+  if (prc != MV_OK) return prc;
+  /* Then the encoding the run asked for (--compress), if any. */
+  prc = transcode_commit(doc, err, errlen);
   if (prc != MV_OK) return prc;
 
   /* All text is UTF-8 once opened (converted, or ASCII in any set), plus

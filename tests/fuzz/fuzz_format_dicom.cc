@@ -469,6 +469,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   F->remove(doc, "(0002,0003)");
   F->remove(doc, "(0010,1010)");
 
+  /* 3b: an output encoding from the tape (--compress): the transcoder
+   * decodes, encodes and re-decodes every frame at write */
+  if (F->set_output_encoding) {
+    static const char *const encs[] = {"keep", "none", "jpegls", "j2k", "htj2k"};
+    char eerr[256];
+    eerr[0] = 0;
+    F->set_output_encoding(doc, encs[t2.next() % 5], eerr, sizeof eerr);
+    check_err(eerr, sizeof eerr);
+  }
+
   /* 4: write, close, re-open */
   size_t top = 0;
   size_t left = count_attrs(doc, &top);

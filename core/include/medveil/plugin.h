@@ -281,6 +281,31 @@ typedef struct mv_format_ops {
   /* Remove pixel payloads no redactor can reach (vendor previews, movies);
    * returns how many were removed in *count. */
   int (*drop_hidden_pixels)(mv_doc *doc, uint32_t *count);
+
+  /* ---- Output encoding (appended; optional, may be NULL). -------------
+   * Ask write() to store the document's pixels in another encoding, all
+   * lossless: "none" (uncompressed), "jpegls", "j2k" (JPEG 2000), "htj2k"
+   * (High-Throughput JPEG 2000 Lossless; "htj2k-rpcl" and "htj2k-general"
+   * label the same codestreams .202 and .203), or "keep" (as read: the
+   * default). Returns
+   * MV_EUNSUPPORTED with a reason when this document cannot be stored so
+   * (no decoder for its pixels, a sample layout the codec refuses). Called
+   * after the pixel stage, before write(). */
+  int (*set_output_encoding)(mv_doc *doc, const char *encoding, char *err,
+                             size_t errlen);
+
+  /* ---- Per-document files (appended; optional, may be NULL). ----------
+   * The output extension of this document when it is not `extension`
+   * ("nii.gz" for a gzip-compressed NIfTI). Returns a string that lives as
+   * long as the plugin (a literal), or NULL to use `extension`. */
+  const char *(*doc_extension)(mv_doc *doc);
+  /* Whether `path`, which no probe claims, is a companion file this plugin
+   * reads together with a main file beside it (the .img of a NIfTI
+   * .hdr/.img pair). MV_OK with a one-line note for the report (no
+   * values) when it is: the core reports it as handled, with no output of
+   * its own. MV_ENOTFOUND otherwise. */
+  int (*companion_of)(void *state, const char *path, char *note,
+                      size_t notelen);
 } mv_format_ops;
 
 /* ------------------------------------------------------------------------ */

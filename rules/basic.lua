@@ -8,6 +8,9 @@
 --   * Attributes not in the table: every UI -> uid (keyed remap, standard UIDs kept),
 --     every PN -> dummy, private elements -> remove, everything else -> keep.
 --   * Group 0002 (file meta) is handled by the core, not by rules.
+--   * Other formats (PNG, JPEG, NIfTI): named attributes kept only when an image needs them to
+--     display (colour profile, gamma, pixel size, orientation: mv.display_named()); the rest
+--     removed. See docs/policy-guide.md, "Named attributes".
 --   * Pixels: only objects that declare BurnedInAnnotation = YES are cleaned (known device
 --     regions and OCR; every word not in mv.onscreen_words is redacted on US, SC, OT, XA, ES,
 --     DOC, XC, GM and RF images, identifying text on the others); uncertain ones go to the

@@ -23,6 +23,9 @@
 --     Full-face photographs (XC, OP, ES...) are not recognised as faces: redact or exclude
 --     them in a site policy.
 --   * Unlisted: UI -> uid, PN -> dummy, private -> remove, everything else -> keep.
+--   * Other formats (PNG, JPEG, NIfTI): named attributes kept only when an image needs them to
+--     display (colour profile, gamma, pixel size, orientation: mv.display_named()); the rest
+--     removed. See docs/policy-guide.md, "Named attributes".
 local mv = require "medveil"
 
 local policy = mv.ps315 {

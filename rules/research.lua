@@ -20,6 +20,9 @@
 --   * Attributes not in the table: UI -> uid, PN -> dummy, DA and DT -> shift (so unlisted
 --     dates move with the rest), private -> remove, everything else -> keep.
 --   * dates: one offset per PatientID, 1 to 10 years back.
+--   * Other formats (PNG, JPEG, NIfTI): named attributes kept only when an image needs them to
+--     display (colour profile, gamma, pixel size, orientation: mv.display_named()); the rest
+--     removed. See docs/policy-guide.md, "Named attributes".
 --   * pixels: cleaning required when BurnedInAnnotation is YES, or for modalities whose images
 --     commonly carry burned-in text: US (ultrasound annotations), SC (secondary capture,
 --     screenshots), OT (other), XA and RF (fluoroscopy overlays), ES (endoscopy), XC (external

@@ -357,6 +357,68 @@ local function overlay_tags(dst, src)
 end
 
 ---------------------------------------------------------------------------------------------
+-- named: attributes of non-DICOM formats ("png:tEXt:Comment", "jpeg:exif:*")
+---------------------------------------------------------------------------------------------
+-- Actions that mean something for a named value (binary values: keep or remove).
+local NAMED_ACTIONS = { keep = true, remove = true, empty = true, replace = true, clean = true,
+                        pseudonym = true, hash = true }
+
+-- What every bundled profile keeps of other formats: only what an image needs to display
+-- correctly (colour profile, gamma, chromaticities, pixel size, orientation). Anything no
+-- rule names is removed by the core.
+local DISPLAY_NAMED = {
+  ["png:iCCP"] = "keep", ["png:gAMA"] = "keep", ["png:cHRM"] = "keep", ["png:sRGB"] = "keep",
+  ["png:sBIT"] = "keep", ["png:pHYs"] = "keep",
+  ["jpeg:icc"] = "keep", ["jpeg:jfif"] = "keep", ["jpeg:adobe"] = "keep",
+  ["jpeg:exif:Orientation"] = "keep",
+  ["nifti:descrip"] = "empty", ["nifti:aux_file"] = "empty", ["nifti:intent_name"] = "empty",
+  ["nifti:db_name"] = "empty", ["nifti:ext:*"] = "remove",
+}
+-- mv.display_named(): a fresh copy of those rules, to build on
+M.display_named = function()
+  local out = {}
+  for k, a in pairs(DISPLAY_NAMED) do out[k] = { action = a } end
+  return out
+end
+
+local function check_named_key(k, where)
+  if type(k) ~= "string" or #k > 128 or not k:match("^[a-z][a-z0-9_]*:[^%c]+$")
+     or (k:find("*", 1, true) or #k) ~= #k then
+    fail("%s: '%s' is not a key like \"png:tEXt:Comment\" or \"png:tEXt:*\" "
+      .. "(<format>:..., '*' only at the end)", where, show(k))
+  end
+  return k
+end
+
+-- normalise a named table: keys checked, actions restricted to those named values take
+local function norm_named(t, where)
+  if type(t) ~= "table" or proxies[t] then
+    fail("%s must be a table like { [\"png:tEXt:*\"] = mv.remove }", where)
+  end
+  local out = {}
+  for _, k in ipairs(sorted_keys(t)) do
+    check_named_key(k, where)
+    local w = sfmt("%s[%q]", where, k)
+    if type(t[k]) == "function" then
+      fail("%s: functions do not apply to named attributes; use keep, remove, empty, replace, "
+        .. "clean, pseudonym or hash", w)
+    end
+    local a = norm_action(t[k], w)
+    if not NAMED_ACTIONS[a.action] then
+      fail("%s: %s does not apply to named attributes (keep, remove, empty, replace, clean, "
+        .. "pseudonym, hash)", w, a.action)
+    end
+    out[k] = a
+  end
+  return out
+end
+
+local function overlay_named(dst, src)
+  for k, v in pairs(src or {}) do dst[k] = v end
+  return dst
+end
+
+---------------------------------------------------------------------------------------------
 -- other top-level fields
 ---------------------------------------------------------------------------------------------
 local function check_options(o, where)
@@ -513,7 +575,7 @@ local CLEANABLE = {}
 for vr in ("AE AS CS DA DS DT IS LO LT PN SH ST UC UI UR UT SQ"):gmatch("%u%u") do CLEANABLE[vr] = true end
 
 local PS315_KEYS = { "name", "description", "options", "dates", "age_cap", "pixels", "hipaa",
-                     "tags", "vrs", "private", "default", "after" }
+                     "tags", "vrs", "private", "default", "after", "named" }
 local PS315_KEYSET = {}
 for _, k in ipairs(PS315_KEYS) do PS315_KEYSET[k] = true end
 
@@ -601,6 +663,7 @@ local function build_ps315(spec)
     age_cap = spec.age_cap,
     pixels = spec.pixels or { when = "burned_in", modalities = {} },
     after = spec.after,
+    named = overlay_named(M.display_named(), spec.named),
   }
   if policy.age_cap == nil and spec.hipaa then policy.age_cap = 89 end
   return policy
@@ -624,6 +687,7 @@ local function norm_spec(s, where)
   if s.vrs ~= nil then n.vrs = norm_vrs(s.vrs, where .. " vrs") end
   if s.private ~= nil then n.private = norm_action(s.private, where .. " private") end
   if s.default ~= nil then n.default = norm_action(s.default, where .. " default") end
+  if s.named ~= nil then n.named = norm_named(s.named, where .. " named") end
   n.after = check_after(s.after, where .. " after")
   return n
 end
@@ -647,6 +711,7 @@ local function apply_layer(policy, L)
   if L.age_cap ~= nil then policy.age_cap = check_age_cap(L.age_cap, "age_cap") end
   if L.pixels then policy.pixels = check_pixels(L.pixels, policy.pixels, "pixels") end
   if L.after then policy.after = chain_after(policy.after, L.after) end
+  if L.named then policy.named = overlay_named(shallow_copy(policy.named or {}), L.named) end
 end
 
 local function build_recipe(recipe, extra_options)
@@ -674,7 +739,7 @@ end)
 local policy_impl   -- defined below (mv.policy)
 
 local OVERRIDE_KEYS = { "name", "description", "options", "tags", "vrs", "private", "default",
-                        "dates", "age_cap", "pixels", "after" }
+                        "dates", "age_cap", "pixels", "after", "named" }
 local OVERRIDE_KEYSET = {}
 for _, k in ipairs(OVERRIDE_KEYS) do OVERRIDE_KEYSET[k] = true end
 
@@ -697,6 +762,7 @@ local function norm_layer(ov, where)
   end
   if ov.age_cap ~= nil then check_age_cap(ov.age_cap, "age_cap"); L.age_cap = ov.age_cap end
   if ov.pixels ~= nil then check_pixels(ov.pixels, nil, "pixels"); L.pixels = ov.pixels end
+  if ov.named ~= nil then L.named = norm_named(ov.named, "named") end
   L.after = check_after(ov.after, "after")
   return L
 end
@@ -706,6 +772,7 @@ local function copy_policy(p)
   c.tags = shallow_copy(p.tags or {})
   c.vrs = shallow_copy(p.vrs or {})
   c.options = shallow_copy(p.options or {})
+  c.named = shallow_copy(p.named or {})
   return c
 end
 
@@ -746,7 +813,7 @@ end, nil, true)
 -- mv.policy { ... }: validate and normalise a hand-written policy (optional helper)
 ---------------------------------------------------------------------------------------------
 local POLICY_KEYS = { "name", "description", "options", "tags", "vrs", "private", "default",
-                      "dates", "age_cap", "pixels", "after" }
+                      "dates", "age_cap", "pixels", "after", "named" }
 local POLICY_KEYSET = {}
 for _, k in ipairs(POLICY_KEYS) do POLICY_KEYSET[k] = true end
 
@@ -765,6 +832,7 @@ policy_impl = function(p)
     age_cap = check_age_cap(p.age_cap, "age_cap"),
     pixels = check_pixels(p.pixels or {}, nil, "pixels"),
     after = check_after(p.after, "after"),
+    named = overlay_named(M.display_named(), norm_named(p.named or {}, "named")),
   }
 end
 M.policy = wrap(policy_impl)

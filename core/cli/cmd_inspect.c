@@ -28,12 +28,20 @@ static int show(void *ud, const mv_attr *a, void *handle) {
   (void)handle;
   inspect_ctx *c = ud;
   for (uint32_t i = 0; i < a->depth; i++) fputs("  ", stdout);
-  printf("(%04X,%04X) %-2s", a->tag >> 16, a->tag & 0xFFFF, a->vr);
+  /* Other formats' attributes have names ("png:tEXt:Comment"), no tag. */
+  if (a->tag == 0 && a->name)
+    printf("%s", a->name);
+  else
+    printf("(%04X,%04X) %-2s", a->tag >> 16, a->tag & 0xFFFF, a->vr);
   if (a->creator) printf(" [%s]", a->creator);
   if (c->policy) {
     uint16_t group = (uint16_t)(a->tag >> 16), el = (uint16_t)a->tag;
     int kind;
-    if ((group & 1) && el >= 0x10 && el <= 0xFF) {
+    if (a->tag == 0) {
+      /* As run: a binary value is kept or removed. */
+      kind = mv_policy_lookup_named(c->policy, a->name)->kind;
+      if (!a->value && kind != MV_ACT_KEEP) kind = MV_ACT_REMOVE;
+    } else if ((group & 1) && el >= 0x10 && el <= 0xFF) {
       /* Creator elements follow their blocks, as in run. */
       char creator[65];
       snprintf(creator, sizeof creator, "%.*s", (int)(a->len < 64 ? a->len : 64),

@@ -64,6 +64,15 @@ typedef struct pattern_rule {
   mv_action act;
 } pattern_rule;
 
+/* A rule for attributes of other formats, addressed by name:
+ * "png:tEXt:Comment" (exact) or "png:tEXt:*" (prefix, `prefix` = 1). */
+typedef struct named_rule {
+  char *key; /* without the trailing '*' of a prefix */
+  size_t len;
+  int prefix;
+  mv_action act;
+} named_rule;
+
 typedef struct private_rule {
   uint16_t group;
   int16_t elem_low; /* -1: the whole block */
@@ -85,6 +94,8 @@ struct mv_policy {
   size_t nprivates;
   mv_action vrs[VR_SLOTS];
   size_t nvrs;
+  named_rule *named;
+  size_t nnamed;
   mv_action private_default, default_act;
   long min_days, max_days;
   uint32_t per_tag;
@@ -430,6 +441,84 @@ static int compile_vrs(compiler *c, int t) {
   return MV_OK;
 }
 
+/* Named keys: "<format>:<rest>", the format in lower case, `*` only as
+ * the last character (a prefix). */
+static int named_key_ok(const char *k, size_t len) {
+  if (len < 3 || len > 128) return 0;
+  size_t i = 0;
+  while (i < len && ((k[i] >= 'a' && k[i] <= 'z') ||
+                     (i > 0 && ((k[i] >= '0' && k[i] <= '9') || k[i] == '_'))))
+    i++;
+  if (i == 0 || i >= len - 1 || k[i] != ':') return 0;
+  for (size_t j = 0; j < len; j++) {
+    unsigned char ch = (unsigned char)k[j];
+    if (ch < 0x20 || ch == 0x7F) return 0;
+    if (ch == '*' && j != len - 1) return 0;
+  }
+  return 1;
+}
+
+/* Actions that mean something for a named value: text takes all of them,
+ * binary values only keep and remove (the engine removes binary values on
+ * any other action). Functions are not offered: their results could ask
+ * for DICOM-only actions. */
+static int named_action_ok(int kind) {
+  return kind == MV_ACT_KEEP || kind == MV_ACT_REMOVE ||
+         kind == MV_ACT_EMPTY || kind == MV_ACT_REPLACE ||
+         kind == MV_ACT_CLEAN || kind == MV_ACT_PSEUDONYM ||
+         kind == MV_ACT_HASH;
+}
+
+static int compile_named(compiler *c, int t) {
+  mv_policy *p = c->p;
+  lua_State *L = p->L;
+  lua_getfield(L, t, "named");
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    return MV_OK;
+  }
+  if (!lua_istable(L, -1)) return fail(c, "named", "named must be a table");
+  int nt = lua_gettop(L);
+  lua_pushnil(L);
+  while (lua_next(L, nt)) {
+    if (lua_type(L, -2) != LUA_TSTRING)
+      return fail(c, "named", "named: keys must be strings like "
+                              "\"png:tEXt:Comment\"");
+    size_t len;
+    const char *key = lua_tolstring(L, -2, &len);
+    if (strlen(key) != len || !named_key_ok(key, len))
+      return fail(c, key, "named: '%.128s' is not a key like "
+                          "\"png:tEXt:Comment\" or \"png:tEXt:*\" "
+                          "(<format>:..., '*' only at the end)", key);
+    char what[160];
+    snprintf(what, sizeof what, "named[\"%.128s\"]", key);
+    named_rule r = {0};
+    int rc = compile_action(c, -1, &r.act, what, key);
+    if (rc) return rc;
+    if (!named_action_ok(r.act.kind)) {
+      if (r.act.func_ref != LUA_NOREF)
+        luaL_unref(L, LUA_REGISTRYINDEX, r.act.func_ref);
+      return fail(c, key, "%s: %s does not apply to named attributes (keep, "
+                          "remove, empty, replace, clean, pseudonym, hash)",
+                  what, mv_action_name(r.act.kind));
+    }
+    r.prefix = key[len - 1] == '*';
+    r.len = len - (size_t)r.prefix;
+    r.key = strndup(key, r.len);
+    if (!r.key) return MV_ENOMEM;
+    named_rule *grown = realloc(p->named, (p->nnamed + 1) * sizeof *grown);
+    if (!grown) {
+      free(r.key);
+      return MV_ENOMEM;
+    }
+    p->named = grown;
+    p->named[p->nnamed++] = r;
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return MV_OK;
+}
+
 static int compile_options(compiler *c, int t) {
   lua_State *L = c->p->L;
   lua_getfield(L, t, "options");
@@ -575,7 +664,7 @@ static int get_string_field(compiler *c, int t, const char *field,
 
 static const char *const top_keys[] = {
     "name", "description", "options", "tags", "vrs", "private", "default",
-    "dates", "age_cap", "pixels", "after", NULL};
+    "dates", "age_cap", "pixels", "after", "named", NULL};
 
 static int compile_table(compiler *c, int t) {
   mv_policy *p = c->p;
@@ -591,7 +680,7 @@ static int compile_table(compiler *c, int t) {
       return fail(c, k ? k : "", "unknown policy field '%s' (expected one of "
                                  "name, description, options, tags, vrs, "
                                  "private, default, dates, age_cap, pixels, "
-                                 "after)",
+                                 "after, named)",
                   k ? k : "?");
     lua_pop(L, 1);
   }
@@ -602,6 +691,7 @@ static int compile_table(compiler *c, int t) {
   if ((rc = compile_options(c, t))) return rc;
   if ((rc = compile_tags(c, t))) return rc;
   if ((rc = compile_vrs(c, t))) return rc;
+  if ((rc = compile_named(c, t))) return rc;
   if ((rc = compile_dates(c, t))) return rc;
   if ((rc = compile_pixels(c, t))) return rc;
   p->private_default = (mv_action){.kind = MV_ACT_REMOVE, .set = 1,
@@ -751,6 +841,8 @@ void mv_policy_free(mv_policy *p) {
   if (!p) return;
   mv_sandbox_close(p->L);
   for (size_t i = 0; i < p->nprivates; i++) free(p->privates[i].creator);
+  for (size_t i = 0; i < p->nnamed; i++) free(p->named[i].key);
+  free(p->named);
   for (size_t i = 0; i < p->nstrings; i++) free(p->strings[i]);
   free(p->strings);
   free(p->privates);
@@ -775,12 +867,34 @@ static int creator_eq(const char *rule, const char *value) {
   return a == b && memcmp(rule, value, a) == 0;
 }
 
+/* What no named rule covers goes: a format's metadata is removed unless a
+ * rule keeps it (never by `default`, which keeps DICOM's unlisted
+ * attributes, nor by `private`). */
+static const mv_action named_default = {.kind = MV_ACT_REMOVE, .set = 1,
+                                        .func_ref = LUA_NOREF};
+
+const mv_action *mv_policy_lookup_named(const mv_policy *p,
+                                        const char *name) {
+  if (!name) return &named_default;
+  size_t n = strlen(name);
+  const named_rule *best = NULL;
+  for (size_t i = 0; i < p->nnamed; i++) {
+    const named_rule *r = &p->named[i];
+    if (!r->prefix) {
+      if (r->len == n && memcmp(r->key, name, n) == 0) return &r->act;
+    } else if (r->len <= n && memcmp(r->key, name, r->len) == 0 &&
+               (!best || r->len > best->len)) {
+      best = r;
+    }
+  }
+  return best ? &best->act : &named_default;
+}
+
 const mv_action *mv_policy_lookup(const mv_policy *p, uint32_t tag,
                                   const char *creator, const char *vr) {
-  /* Attributes of other formats have names, not tags, and no rule can
-   * address them yet: like private data, they go by the private default
-   * (remove), never by the keep-everything default. */
-  if (tag == 0) return &p->private_default;
+  /* Attributes of other formats have names, not tags: without the name,
+   * they are removed (mv_policy_lookup_named knows the rules). */
+  if (tag == 0) return &named_default;
   uint16_t group = (uint16_t)(tag >> 16), elem = (uint16_t)tag;
   int is_private = (group & 1) && elem >= 0x1000;
   if (is_private && creator) {
@@ -847,5 +961,5 @@ int mv_policy_after_ref(const mv_policy *p) { return p->after_ref; }
 int mv_policy_uses_lua(const mv_policy *p) { return p->uses_lua; }
 const char *mv_policy_source(const mv_policy *p) { return p->source; }
 size_t mv_policy_rule_count(const mv_policy *p) {
-  return p->exact_n + p->npatterns + p->nprivates + p->nvrs;
+  return p->exact_n + p->npatterns + p->nprivates + p->nvrs + p->nnamed;
 }

@@ -94,6 +94,12 @@ void mv_policy_free(mv_policy *p);
  * private data element (or NULL); `vr` its two-letter VR. */
 const mv_action *mv_policy_lookup(const mv_policy *p, uint32_t tag,
                                   const char *creator, const char *vr);
+/* The action for an attribute of a non-DICOM format (tag 0), by its
+ * namespaced name ("png:tEXt:Comment"): an exact `named` rule, else the
+ * longest matching prefix rule ("png:tEXt:*"), else remove. NULL name:
+ * remove. */
+const mv_action *mv_policy_lookup_named(const mv_policy *p,
+                                        const char *name);
 /* Whether a private creator element naming `creator` must be kept because
  * some rule keeps (or edits) elements of that creator's block. */
 int mv_policy_keeps_creator(const mv_policy *p, uint16_t group,
@@ -116,7 +122,7 @@ int mv_policy_after_ref(const mv_policy *p); /* LUA_NOREF when none */
 int mv_policy_uses_lua(const mv_policy *p);
 /* "file" the policy came from, for messages. */
 const char *mv_policy_source(const mv_policy *p);
-/* Number of explicit rules (tags, patterns, private, vrs). */
+/* Number of explicit rules (tags, patterns, private, vrs, named). */
 size_t mv_policy_rule_count(const mv_policy *p);
 
 #endif

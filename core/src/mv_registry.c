@@ -340,3 +340,25 @@ const mv_loaded *mv_registry_redactor(const mv_registry *r,
   }
   return NULL;
 }
+
+const char *mv_format_doc_extension(const mv_format_ops *f, mv_doc *doc) {
+  const char *ext = NULL;
+  if (f->size >= MV_END_OF(mv_format_ops, doc_extension) && f->doc_extension)
+    ext = f->doc_extension(doc);
+  if (!ext) ext = f->extension;
+  return ext ? ext : "out";
+}
+
+const mv_loaded *mv_registry_companion(const mv_registry *r, const char *path,
+                                       char *note, size_t notelen) {
+  for (size_t i = 0; i < r->n; i++) {
+    const mv_loaded *p = &r->items[i];
+    if (!(p->desc->kinds & MV_KIND_FORMAT)) continue;
+    const mv_format_ops *f = p->desc->format;
+    if (f->size < MV_END_OF(mv_format_ops, companion_of) || !f->companion_of)
+      continue;
+    if (notelen) note[0] = 0;
+    if (f->companion_of(p->state, path, note, notelen) == MV_OK) return p;
+  }
+  return NULL;
+}

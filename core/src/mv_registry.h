@@ -46,6 +46,13 @@ int mv_format_has_pixels(const mv_format_ops *f);
 const mv_loaded *mv_registry_detector(const mv_registry *r, const char *method);
 /* The redactor plugin offering `method` ("fill", "fill:0"), or NULL. */
 const mv_loaded *mv_registry_redactor(const mv_registry *r, const char *method);
+/* The output extension of `doc`: the plugin's per-document answer when it
+ * gives one, else its `extension`, else "out". */
+const char *mv_format_doc_extension(const mv_format_ops *f, mv_doc *doc);
+/* The format plugin that reads `path` as a companion of a main file beside
+ * it (a NIfTI .img), with its note for the report; NULL when none does. */
+const mv_loaded *mv_registry_companion(const mv_registry *r, const char *path,
+                                       char *note, size_t notelen);
 /* The host services given to plugins. */
 const mv_host *mv_registry_host(void);
 

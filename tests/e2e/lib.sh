@@ -1,6 +1,11 @@
 # tests/e2e/lib.sh - what the end-to-end tests share: TAP-like counters, the
 # closing "N passed, M failed" line, and finding a python3 with pydicom.
 # Sourced, not run; expects `set -euo pipefail` in the caller.
+# Every run records itself in $XDG_DATA_HOME/medveil (audit log, jobs
+# database): keep the tests out of the user's own records, one fresh folder
+# per script (left in place after it for a look).
+XDG_DATA_HOME="${MEDVEIL_BUILD:-${TMPDIR:-/tmp}/medveil-e2e-$(id -u)}/e2e-data/$(basename "$0" .sh)"
+rm -rf "$XDG_DATA_HOME" && mkdir -p "$XDG_DATA_HOME" && export XDG_DATA_HOME
 pass=0
 fail=0
 ok() { pass=$((pass + 1)); echo "ok   - $*"; }

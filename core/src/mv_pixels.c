@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "mv_inkline.h"
 #include "mv_log.h"
 
 #define VERIFY_MIN_CONFIDENCE 0.6f /* below: fill edges read as noise */
@@ -456,7 +457,8 @@ static int verify_plane(mv_pixels *px, const mv_pixel_job *job,
 /* Whole lines go: the redacted word, and the words of its line next to it
  * (OCR splits and misreads words; a half-redacted name is still a name). */
 static size_t line_rects(const mv_box *b, size_t n, const unsigned char *dec,
-                         int margin, uint32_t w, uint32_t h, mv_rect *out) {
+                         const mv_image *view, int margin, uint32_t w,
+                         uint32_t h, mv_rect *out) {
   size_t nout = 0;
   unsigned char *used = calloc(n ? n : 1, 1);
   for (size_t i = 0; i < n; i++) {
@@ -487,8 +489,11 @@ static size_t line_rects(const mv_box *b, size_t n, const unsigned char *dec,
         grew = 1;
       }
     }
-    /* OCR often drops the first or last character of a line (an "06" at
-     * the end of a time): reach one character further along the line. */
+    /* The rest of the line, where ink continues it on an even ground
+     * (mv_inkline.h); then, since OCR often drops the first or last
+     * character of a line (an "06" at the end of a time), one character
+     * further along the line. */
+    if (is_line) mv_ink_complete(view, &u);
     if (is_line) {
       int vertical = u.h > u.w && (b[i].flags & MV_BOX_ROTATED);
       int32_t ch = (vertical ? u.w : u.h) * 3 / 4;
@@ -604,8 +609,8 @@ static int plane_pass(mv_pixels *px, const mv_pixel_job *job,
                           : dec[i] == D_KEEP ? MV_MARK_KEPT
                                              : MV_MARK_UNCERTAIN);
     }
-    nrects = line_rects(px->boxes + first, n, dec, px->s->margin, img->width,
-                        img->height, rects);
+    nrects = line_rects(px->boxes + first, n, dec, &before.img, px->s->margin,
+                        img->width, img->height, rects);
     if (nrects && info->encoding == MV_PIXENC_READONLY) {
       hold(r, "%s", "text found, but this pixel encoding cannot be written "
                     "back");

@@ -58,6 +58,8 @@ typedef struct ocr_opts {
   int rotate;                  /* try 90/180/270 for doubtful lines */
   int upscale;                 /* allow 2x upscaling of small images */
   int budget_ms;               /* per detect(); later lines become UNREAD */
+  int threshold;               /* tesseract thresholding_method: 0 Otsu,
+                                  1 adaptive (LeptonicaOtsu), 2 Sauvola */
 } ocr_opts;
 
 /* Plugin state from init: read-only after init, shared by workers. */

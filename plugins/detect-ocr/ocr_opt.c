@@ -90,6 +90,14 @@ static int apply_kv(ocr_opts *o, const char *k, const char *v, char *err,
     }
     if (k[0] == 'r') o->rotate = b;
     else o->upscale = b;
+  } else if (!strcmp(k, "threshold")) {
+    if (!strcmp(v, "otsu")) o->threshold = 0;
+    else if (!strcmp(v, "adaptive")) o->threshold = 1;
+    else if (!strcmp(v, "sauvola")) o->threshold = 2;
+    else {
+      ocr_set_err(err, errlen, "option 'threshold': expected otsu, adaptive or sauvola");
+      return MV_EINVAL;
+    }
   } else if (!strcmp(k, "budget_ms")) {
     char *end;
     errno = 0;
@@ -101,7 +109,7 @@ static int apply_kv(ocr_opts *o, const char *k, const char *v, char *err,
     o->budget_ms = (int)n;
   } else {
     ocr_set_err(err, errlen, "unknown option '%.40s' (known: lang, tessdata, "
-                "mode, rotate, upscale, budget_ms)", k);
+                "mode, rotate, upscale, threshold, budget_ms)", k);
     return MV_EINVAL;
   }
   return MV_OK;

@@ -95,11 +95,12 @@ static int p_ctx_new(void *state, const char *options, void **ctxp, char *err,
   }
   /* No invert retry (we normalise polarity ourselves, cheaper); no
    * dictionaries (names, IDs and dates are not words); debug output off. */
+  char method[2] = {(char)('0' + c->opt.threshold), 0};
   char *names[] = {"tessedit_do_invert", "load_system_dawg", "load_freq_dawg",
-                   "debug_file"};
-  char *values[] = {"0", "0", "0", "/dev/null"};
+                   "debug_file", "thresholding_method"};
+  char *values[] = {"0", "0", "0", "/dev/null", method};
   if (TessBaseAPIInit4(c->api, c->opt.tessdata, c->opt.lang, OEM_LSTM_ONLY,
-                       NULL, 0, names, values, 4, 0) != 0) {
+                       NULL, 0, names, values, 5, 0) != 0) {
     ocr_set_err(err, errlen, "tesseract could not load language(s) '%s' "
                 "from %s", c->opt.lang, c->opt.tessdata);
     TessBaseAPIDelete(c->api);

@@ -4,6 +4,8 @@
 #   data/planted/  a small planted study (tests/gen/plant_phi.py, fixed seed):
 #                  identifying values hidden everywhere, folders named after
 #                  the patient and files after the MRN
+#   data/other/    a PNG screenshot, a JPEG photo, a NIfTI volume and a zip of
+#                  a study, each carrying a planted name
 # so you can watch identifying values go in and de-identified outputs come
 # out (examples/run.sh).  Idempotent: a complete data/ is left alone; remove
 # it to rebuild.  Needs python3 + pydicom (apt-get install python3-pydicom).
@@ -22,7 +24,8 @@ done
 PD=$("$PY" -c 'import os, pydicom; print(os.path.join(os.path.dirname(pydicom.__file__), "data", "test_files"))')
 [ -f "$PD/CT_small.dcm" ] || { echo "setup.sh: pydicom's test files not found in $PD (Debian's python3-pydicom ships them)" >&2; exit 1; }
 
-if [ -f "$data/pydicom/CT_small.dcm" ] && [ -n "$(find "$data/planted" -name '*.dcm' 2>/dev/null | head -n 1)" ]; then
+if [ -f "$data/pydicom/CT_small.dcm" ] && [ -f "$data/other/study.zip" ] &&
+   [ -n "$(find "$data/planted" -name '*.dcm' 2>/dev/null | head -n 1)" ]; then
   echo "examples/data is ready ($(find "$data" -type f | wc -l) files); remove it to rebuild"
   exit 0
 fi
@@ -35,10 +38,46 @@ for f in "${FILES[@]}"; do
 done
 "$PY" "$here/../tests/gen/plant_phi.py" --out "$tmp/data/planted" --seed "$SEED" \
   --manifest "$tmp/manifest.json" --quiet
+# Other formats, each with a planted name: a screenshot PNG (text chunks and
+# the name burned into the pixels), a photo JPEG (EXIF artist and comment),
+# a NIfTI volume (descrip, when nibabel is installed) and a zip of a study.
+mkdir -p "$tmp/data/other"
+"$PY" - "$tmp/data/other" "$PD" <<'PY'
+import os, sys, zipfile
+out, pd = sys.argv[1], sys.argv[2]
+try:
+    from PIL import Image, ImageDraw, PngImagePlugin
+    im = Image.new("RGB", (320, 200), (20, 20, 30))
+    d = ImageDraw.Draw(im)
+    d.ellipse((90, 40, 230, 180), fill=(120, 110, 100))
+    d.text((8, 6), "MORGENSTERN, ADA  MRN 55120487", fill=(255, 255, 255))
+    meta = PngImagePlugin.PngInfo()
+    meta.add_text("Author", "Ada Morgenstern")
+    meta.add_text("Comment", "MRN 55120487 follow-up")
+    im.save(os.path.join(out, "screenshot.png"), pnginfo=meta)
+    exif = Image.Exif()
+    exif[0x013B] = "Ada Morgenstern"          # Artist
+    exif[0x010E] = "wound photo, MRN 55120487"  # ImageDescription
+    Image.new("RGB", (160, 120), (180, 140, 120)).save(
+        os.path.join(out, "photo.jpg"), exif=exif.tobytes(), quality=90)
+except ImportError:
+    print("  (python3-pil missing: no PNG/JPEG examples)")
+try:
+    import numpy as np, nibabel as nib
+    img = nib.Nifti1Image(np.arange(8 * 8 * 4, dtype=np.int16).reshape(8, 8, 4), np.eye(4))
+    img.header["descrip"] = b"Morgenstern Ada 55120487"
+    nib.save(img, os.path.join(out, "volume.nii.gz"))
+except ImportError:
+    print("  (python3-nibabel missing: no NIfTI example)")
+with zipfile.ZipFile(os.path.join(out, "study.zip"), "w", zipfile.ZIP_DEFLATED) as z:
+    for n in ["MR_small.dcm", "MR_small_RLE.dcm"]:
+        if os.path.exists(os.path.join(pd, n)):
+            z.write(os.path.join(pd, n), "study/" + n)
+PY
 rm -rf "$data"
 mv "$tmp/data" "$data"
 
-echo "examples/data: $(find "$data/pydicom" -type f | wc -l) pydicom CT/MR files, $(find "$data/planted" -type f | wc -l) planted files"
+echo "examples/data: $(find "$data/pydicom" -type f | wc -l) pydicom CT/MR files, $(find "$data/planted" -type f | wc -l) planted files, $(find "$data/other" -type f | wc -l) other formats (PNG, JPEG, NIfTI, zip)"
 "$PY" - "$tmp/manifest.json" <<'PY'
 import json, sys
 m = json.load(open(sys.argv[1], encoding="utf-8"))

@@ -13,7 +13,8 @@ packages=(
   libopenjp2-7-dev libjpeg62-turbo-dev libpng-dev
   python3-numpy python3-pil fonts-dejavu-core fonts-liberation
   libarchive-dev libsqlite3-dev sqlite3 libopenjph-dev openjph-tools python3-nibabel
-  libarchive-tools p7zip-full
+  libarchive-tools p7zip-full libopenjp2-tools
+  libjpeg-turbo-progs
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -35,5 +35,18 @@ int mv_cmd_rules(int argc, char **argv);
 int mv_cmd_inspect(int argc, char **argv);
 int mv_cmd_review(int argc, char **argv);
 int mv_cmd_detect(int argc, char **argv);
+int mv_cmd_crosswalk(int argc, char **argv);
+int mv_cmd_audit(int argc, char **argv);
+int mv_cmd_jobs(int argc, char **argv);
+int mv_cmd_verify(int argc, char **argv);
+/* The leak check with its CLI output (cmd_verify.c): findings on stdout,
+ * JSON to `report` (may be NULL); `pairs` (may be NULL) say which output
+ * came from which input. Returns an MV_EXIT_* code. */
+struct mv_verify_pair;
+int mv_cli_verify(const mv_registry *reg, const mv_policy *policy,
+                  const char *const *originals, int noriginals,
+                  const char *deidentified, const char *report, int ocr,
+                  int strict_dates, const struct mv_verify_pair *pairs,
+                  size_t npairs, int jobs, int quiet);
 
 #endif

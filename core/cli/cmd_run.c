@@ -11,15 +11,23 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "mv_convert.h"
 #include "mv_fsutil.h"
 #include "mv_job.h"
 #include "mv_keys.h"
 #include "mv_log.h"
 #include "mv_report.h"
+#include "run_archive.h"
 #include "run_part.h"
 
 /* The parts of a run that keep records (see run_part.h). NULL ends it. */
 static const mv_run_part *const run_parts[] = {
+    &mv_run_part_crosswalk,
+    &mv_run_part_audit,
+    &mv_run_part_jobs, /* after audit: records its last line hash */
+    &mv_run_part_html,
+    &mv_run_part_verify, /* before archive: checks OUT while it exists */
+    &mv_run_part_archive, /* keep last: its end() packs and removes OUT */
     NULL};
 
 int mv_run_add_observer(mv_run_ctx *ctx, mv_job_observer ob) {
@@ -67,6 +75,16 @@ static int part_option(void **states, int code, const char *arg) {
   return -1;
 }
 
+/* The batch will not run after the parts began: they close what they
+ * opened and record an empty run. */
+static void end_parts_empty(void **states, mv_run_ctx *ctx) {
+  for (size_t i = 0; run_parts[i]; i++)
+    if (run_parts[i]->end) {
+      char e2[256];
+      run_parts[i]->end(states[i], ctx, NULL, e2, sizeof e2);
+    }
+}
+
 static void parts_free(void **states) {
   for (size_t i = 0; run_parts[i]; i++)
     if (run_parts[i]->free && states[i]) run_parts[i]->free(states[i]);
@@ -74,19 +92,31 @@ static void parts_free(void **states) {
 
 static void usage(FILE *f) {
   fputs(
-      "usage: medveil run --rules NAME|FILE --key FILE --out DIR --report FILE\n"
-      "                   [--review-dir DIR] [--jobs N] [--quiet] [--verbose]\n"
+      "usage: medveil run --rules NAME|FILE --key FILE --out DIR|ARCHIVE\n"
+      "                   --report FILE"
+      " [--review-dir DIR] [--jobs N] [--quiet] [--verbose]\n"
       "                   INPUT...\n"
       "\n"
-      "De-identify every file under the INPUT files and folders (recursive).\n"
+      "De-identify every file under the INPUT files and folders (recursive),\n"
+      "and every member of the zip, tar(.gz|.bz2|.xz|.zst) and 7z archives met.\n"
       "\n"
       "  --rules NAME|FILE  bundled profile (basic, research, hipaa) or a rule file\n"
       "  --key FILE         site key from 'medveil keygen' (mode 0600)\n"
       "  --out DIR          output tree: DIR/<patient>/<study>/<series>/<sop>.dcm\n"
+      "  --out NAME.zip|NAME.tar.gz|NAME.tgz\n"
+      "                     the same tree as one archive, renamed into place\n"
+      "                     when complete (see docs/archives.md)\n"
       "  --report FILE      JSON report of every input; must not be inside DIR\n"
       "  --review-dir DIR   where objects held for a person go (default: the\n"
       "                     report's name with .review instead of .json); must\n"
       "                     not be inside the output folder. See 'medveil review'.\n"
+      "  --compress CODEC   store DICOM pixels losslessly as htj2k (HTJ2K\n"
+      "                     Lossless .201; htj2k-rpcl .202, htj2k-general .203),\n"
+      "                     jpegls, j2k (JPEG 2000 lossless), none\n"
+      "                     (uncompressed) or keep (as read: default)\n"
+      "  --output-format F  dicom (default: each format's own), png or jpeg:\n"
+      "                     image frames as files, VOI window applied, no\n"
+      "                     metadata (<sop>.png, or <sop>-f0001.png ...)\n"
       "  --jobs N           worker threads (default: number of cores)\n"
       "  --quiet            no progress line\n"
       "  --verbose          log more (never attribute values)\n",
@@ -152,6 +182,8 @@ static int run(int argc, char **argv, void **states) {
       {"report", required_argument, NULL, 'p'},
       {"jobs", required_argument, NULL, 'j'},
       {"review-dir", required_argument, NULL, 'R'},
+      {"compress", required_argument, NULL, 'C'},
+      {"output-format", required_argument, NULL, 'F'},
       {"quiet", no_argument, NULL, 'q'},
       {"verbose", no_argument, NULL, 'v'},
       {"help", no_argument, NULL, 'h'}};
@@ -162,7 +194,8 @@ static int run(int argc, char **argv, void **states) {
     return MV_EXIT_CONFIG;
   }
   const char *rules = NULL, *key_path = NULL, *out = NULL, *report = NULL;
-  const char *review = NULL;
+  const char *review = NULL, *compress = NULL;
+  mv_outfmt outfmt = MV_OUTFMT_NATIVE;
   long jobs = sysconf(_SC_NPROCESSORS_ONLN);
   int quiet = 0;
   optind = 1;
@@ -173,6 +206,25 @@ static int run(int argc, char **argv, void **states) {
       case 'o': out = optarg; break;
       case 'p': report = optarg; break;
       case 'R': review = optarg; break;
+      case 'C':
+        if (strcmp(optarg, "htj2k") && strcmp(optarg, "htj2k-rpcl") &&
+            strcmp(optarg, "htj2k-general") && strcmp(optarg, "jpegls") &&
+            strcmp(optarg, "j2k") && strcmp(optarg, "none") &&
+            strcmp(optarg, "keep")) {
+          mv_cli_error("--compress must be htj2k, htj2k-rpcl, htj2k-general, "
+                       "jpegls, j2k, none or keep");
+          free(opts);
+          return MV_EXIT_CONFIG;
+        }
+        compress = strcmp(optarg, "keep") ? optarg : NULL;
+        break;
+      case 'F':
+        if (mv_outfmt_parse(optarg, &outfmt) != 0) {
+          mv_cli_error("--output-format must be dicom, png or jpeg");
+          free(opts);
+          return MV_EXIT_CONFIG;
+        }
+        break;
       case 'j': {
         char *end;
         jobs = strtol(optarg, &end, 10);
@@ -208,6 +260,9 @@ static int run(int argc, char **argv, void **states) {
   mv_abspath(out, out_abs, sizeof out_abs);
   mv_abspath(report, report_abs, sizeof report_abs);
   mv_cli_review_dir(review, report_abs, review_abs, sizeof review_abs);
+  if (mv_run_archive_stage(out_abs, sizeof out_abs, report_abs, review_abs,
+                           argv + optind, argc - optind) != 0)
+    return MV_EXIT_CONFIG;
   if (check_layout(out_abs, report_abs, review_abs, argv + optind,
                    argc - optind) != 0)
     return MV_EXIT_CONFIG;
@@ -228,22 +283,6 @@ static int run(int argc, char **argv, void **states) {
     mv_registry_free(reg);
     return MV_EXIT_CONFIG;
   }
-  /* The report first: a report that cannot be written stops the run
-   * before OUT is even created. */
-  mv_report *rep = mv_report_open(report, err, sizeof err);
-  if (!rep) {
-    mv_cli_error("%s", err);
-    mv_policy_free(policy);
-    mv_registry_free(reg);
-    return MV_EXIT_CONFIG;
-  }
-  if (mv_mkdirs(out_abs) != 0) {
-    mv_cli_error("%s: cannot create output folder: %s", out, strerror(errno));
-    mv_report_abort(rep);
-    mv_policy_free(policy);
-    mv_registry_free(reg);
-    return MV_EXIT_CONFIG;
-  }
   char fingerprint[17];
   mv_key_fingerprint(&key, fingerprint);
   mv_summary sum;
@@ -251,7 +290,8 @@ static int run(int argc, char **argv, void **states) {
   sum.policy_name = mv_policy_name(policy);
   sum.policy_source = mv_policy_source(policy);
   sum.key_fingerprint = fingerprint;
-  /* The record-keeping parts start last, before any data is read. */
+  /* The record-keeping parts start before the report and OUT exist, so a
+   * part that refuses the run leaves nothing behind. */
   mv_run_ctx ctx;
   memset(&ctx, 0, sizeof ctx);
   uint8_t id_bytes[16];
@@ -284,11 +324,28 @@ static int run(int argc, char **argv, void **states) {
           char e2[256];
           run_parts[k]->end(states[k], &ctx, NULL, e2, sizeof e2);
         }
-      mv_report_abort(rep);
       mv_policy_free(policy);
       mv_registry_free(reg);
       return MV_EXIT_CONFIG;
     }
+  }
+  /* The report first: a report that cannot be written stops the run
+   * before OUT is even created. */
+  mv_report *rep = mv_report_open(report, err, sizeof err);
+  if (!rep) {
+    mv_cli_error("%s", err);
+    end_parts_empty(states, &ctx);
+    mv_policy_free(policy);
+    mv_registry_free(reg);
+    return MV_EXIT_CONFIG;
+  }
+  if (mv_mkdirs(out_abs) != 0) {
+    mv_cli_error("%s: cannot create output folder: %s", out, strerror(errno));
+    end_parts_empty(states, &ctx);
+    mv_report_abort(rep);
+    mv_policy_free(policy);
+    mv_registry_free(reg);
+    return MV_EXIT_CONFIG;
   }
   mv_job_config cfg = {.rules = rules,
                        .loaded = policy,
@@ -304,15 +361,13 @@ static int run(int argc, char **argv, void **states) {
                        .ninputs = argc - optind,
                        .observers = ctx.observers,
                        .nobservers = ctx.nobservers,
-                       .want_digests = ctx.want_digests};
+                       .want_digests = ctx.want_digests,
+                       .output_encoding = compress,
+                       .output_format = (int)outfmt};
   int rc = mv_job_run(&cfg, &sum, err, sizeof err);
   if (rc != MV_OK) {
     mv_cli_error("%s", err);
-    for (size_t i = 0; run_parts[i]; i++)
-      if (run_parts[i]->end) {
-        char e2[256];
-        run_parts[i]->end(states[i], &ctx, NULL, e2, sizeof e2);
-      }
+    end_parts_empty(states, &ctx);
     mv_report_abort(rep);
     mv_policy_free(policy);
     mv_registry_free(reg);

@@ -18,6 +18,10 @@ static void usage(FILE *f) {
       "  inspect  show a file's attributes as a policy sees them\n"
       "  detect   show where the pixel detectors find text (no text printed)\n"
       "  review   list, approve or reject objects held for review\n"
+      "  verify   leak check: search output for the originals' identifying values\n"
+      "  crosswalk  look up or export the sealed crosswalk (secret key)\n"
+      "  audit    verify the hash-chained audit log (audit verify LOG)\n"
+      "  jobs     list and show recorded runs (jobs list, jobs show ID)\n"
       "  version  print the version\n"
       "\n"
       "'medveil COMMAND --help' explains each command.\n",
@@ -39,6 +43,10 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "inspect") == 0) return mv_cmd_inspect(argc - 1, argv + 1);
   if (strcmp(cmd, "detect") == 0) return mv_cmd_detect(argc - 1, argv + 1);
   if (strcmp(cmd, "review") == 0) return mv_cmd_review(argc - 1, argv + 1);
+  if (strcmp(cmd, "crosswalk") == 0) return mv_cmd_crosswalk(argc - 1, argv + 1);
+  if (strcmp(cmd, "audit") == 0) return mv_cmd_audit(argc - 1, argv + 1);
+  if (strcmp(cmd, "jobs") == 0) return mv_cmd_jobs(argc - 1, argv + 1);
+  if (strcmp(cmd, "verify") == 0) return mv_cmd_verify(argc - 1, argv + 1);
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
     printf("medveil %s\n", MV_VERSION);
     return MV_EXIT_OK;

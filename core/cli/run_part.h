@@ -69,4 +69,14 @@ typedef struct mv_run_part {
 /* Add an observer in begin(); -1 when the table is full. */
 int mv_run_add_observer(mv_run_ctx *ctx, mv_job_observer ob);
 
+extern const mv_run_part mv_run_part_crosswalk;
+extern const mv_run_part mv_run_part_archive;
+extern const mv_run_part mv_run_part_audit;
+extern const mv_run_part mv_run_part_jobs;
+extern const mv_run_part mv_run_part_html;
+extern const mv_run_part mv_run_part_verify;
+/* The audit part's log (absolute) and its job_end line's hash, for the
+ * jobs part (listed after it); NULL / "" until known. */
+const char *mv_run_audit_path(void);
+const char *mv_run_audit_hash(void);
 #endif

@@ -70,6 +70,8 @@ void mv_engine_set_pixels(mv_engine *e, mv_pixels *px) { e->px = px; }
 
 void mv_outcome_release(mv_outcome *o) {
   mv_pixel_result_free(&o->px);
+  free(o->hits);
+  o->hits = NULL;
   /* Original identifiers do not outlive the object. */
   explicit_bzero(&o->before, sizeof o->before);
 }
@@ -155,6 +157,7 @@ typedef struct facts {
   char modality[17], burned_in[8], study_uid[72];
   char sop_class[72], image_type[128];
   int has_pixels;
+  int tagged; /* saw a DICOM attribute (tag != 0) */
   uint32_t per_tag;
 } facts;
 
@@ -184,6 +187,18 @@ static void add_identifying(mv_scrub *s, mv_textphi *phi, const mv_attr *a) {
 static int collect_visit(void *ud, const mv_attr *a, void *handle) {
   (void)handle;
   facts *f = ud;
+  if (a->tag == 0) {
+    /* Other formats: a short text value the policy takes away is
+     * identifying too (long ones are prose, not identifiers). */
+    const mv_action *act = mv_policy_lookup_named(f->e->policy, a->name);
+    if (a->value && a->len && a->len <= 256 && act->kind != MV_ACT_KEEP &&
+        act->kind != MV_ACT_CLEAN) {
+      mv_scrub_add(f->e->scrub, MV_SCRUB_TEXT, a->value, a->len);
+      mv_textphi_add(f->e->phi, MV_SCRUB_TEXT, a->value, a->len);
+    }
+    return MV_VISIT_KEEP;
+  }
+  f->tagged = 1;
   if (a->depth == 0) {
     switch (a->tag) {
       case TAG_PATIENT_ID:
@@ -471,13 +486,74 @@ static int apply_action(applier *ap, const mv_action *act, const mv_attr *a,
   return MV_VISIT_REMOVE;
 }
 
+/* Count an action, overall and per (tag, action) in a small hash table
+ * with bounded probing: a hostile object with thousands of distinct tags
+ * costs at most a few probes per attribute. */
+static void tally(mv_outcome *o, uint32_t tag, int kind) {
+  o->actions[kind]++;
+  if (!o->hits && !(o->hits = calloc(MV_ATTR_HIT_SLOTS, sizeof *o->hits))) {
+    o->hits_dropped++;
+    return;
+  }
+  uint32_t h = tag * 2654435761u + (uint32_t)kind * 40503u;
+  h ^= h >> 16; /* the low bits must depend on the group too */
+  for (unsigned i = 0; i < 16; i++) {
+    mv_attr_hit *s = &o->hits[(h + i) & (MV_ATTR_HIT_SLOTS - 1)];
+    if (!s->count) *s = (mv_attr_hit){.tag = tag, .action = (uint32_t)kind};
+    if (s->tag == tag && s->action == (uint32_t)kind) {
+      s->count++;
+      return;
+    }
+  }
+  o->hits_dropped++;
+}
+
+/* Attributes of other formats, by name (mv_policy_lookup_named). Text
+ * takes keep, remove, empty, replace, clean, pseudonym and hash; binary
+ * values are kept or removed; anything else is removed (fail closed). */
+static int apply_named(applier *ap, const mv_attr *a, void *handle) {
+  const mv_action *act = mv_policy_lookup_named(ap->e->policy, a->name);
+  int kind = act->kind;
+  if (!(kind == MV_ACT_KEEP || kind == MV_ACT_EMPTY ||
+        kind == MV_ACT_REPLACE || kind == MV_ACT_CLEAN ||
+        kind == MV_ACT_PSEUDONYM || kind == MV_ACT_HASH) ||
+      (!a->value && kind != MV_ACT_KEEP))
+    kind = MV_ACT_REMOVE;
+  tally(ap->out, 0, kind);
+  mv_attr text = *a;
+  memcpy(text.vr, "UT", 3); /* free text, for the value functions */
+  switch (kind) {
+    case MV_ACT_KEEP:
+      return MV_VISIT_KEEP;
+    case MV_ACT_EMPTY:
+      return MV_VISIT_EMPTY;
+    case MV_ACT_REPLACE:
+      return set_text(ap, handle, act->text ? act->text : "");
+    case MV_ACT_CLEAN:
+      return do_clean_text(ap, &text, handle);
+    case MV_ACT_PSEUDONYM:
+    case MV_ACT_HASH: {
+      if (!a->len) return MV_VISIT_KEEP;
+      if (ensure_buf(ap->e, 256)) return MV_VISIT_REMOVE;
+      value_fn fn = kind == MV_ACT_PSEUDONYM ? fn_pseudonym : fn_hash;
+      int n = fn(ap, act, text.vr, a->value, a->len, ap->e->buf,
+                 ap->e->bufcap);
+      if (n < 0) return MV_VISIT_REMOVE;
+      return set_buf(ap, handle, n);
+    }
+    default:
+      return MV_VISIT_REMOVE;
+  }
+}
+
 static int apply_visit(void *ud, const mv_attr *a, void *handle) {
   applier *ap = ud;
+  if (a->tag == 0) return apply_named(ap, a, handle);
   if (ap->clean_depth && a->depth < ap->clean_depth) ap->clean_depth = 0;
   /* SpecificCharacterSet says how the other values are encoded; a rule
    * such as vrs.CS = mv.dummy must not make the object unreadable. */
   if (a->tag == TAG_CHARSET) {
-    ap->out->actions[MV_ACT_KEEP]++;
+    tally(ap->out, a->tag, MV_ACT_KEEP);
     return MV_VISIT_KEEP;
   }
   if (private_creator_element(a->tag)) {
@@ -485,7 +561,7 @@ static int apply_visit(void *ud, const mv_attr *a, void *handle) {
     copy_value(creator, sizeof creator, a->value, a->len);
     int keep = mv_policy_keeps_creator(ap->e->policy, (uint16_t)(a->tag >> 16),
                                        creator);
-    ap->out->actions[keep ? MV_ACT_KEEP : MV_ACT_REMOVE]++;
+    tally(ap->out, a->tag, keep ? MV_ACT_KEEP : MV_ACT_REMOVE);
     return keep ? MV_VISIT_KEEP : MV_VISIT_REMOVE;
   }
   const mv_action *act =
@@ -496,7 +572,7 @@ static int apply_visit(void *ud, const mv_attr *a, void *handle) {
   if (ap->clean_depth && a->depth >= ap->clean_depth &&
       act->kind == MV_ACT_KEEP && !is_vr(a->vr, "SQ"))
     act = &clean;
-  ap->out->actions[act->kind]++;
+  tally(ap->out, a->tag, act->kind);
   return apply_action(ap, act, a, handle);
 }
 
@@ -632,6 +708,16 @@ void mv_deid_document(mv_engine *e, const mv_loaded *fmt, mv_doc *doc,
     snprintf(out->reason, sizeof out->reason, "cannot read attributes: %s",
              mv_strerror(rc));
     return;
+  }
+  if (!f.tagged) {
+    /* Other formats have no Modality or PixelData attribute: the plugin
+     * says what its images are (format-png: OT) and whether it has any. */
+    get_text(ops, doc, "Modality", f.modality, sizeof f.modality);
+    mv_pixel_info info;
+    memset(&info, 0, sizeof info);
+    info.size = sizeof info;
+    if (mv_format_has_pixels(ops) && ops->pixel_info(doc, &info) != MV_ENOTFOUND)
+      f.has_pixels = 1;
   }
   read_identity(ops, doc, &out->before);
   char why[160];

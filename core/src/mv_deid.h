@@ -34,6 +34,15 @@ typedef struct mv_identity {
   char study_uid[72], series_uid[72], sop_uid[72];
 } mv_identity;
 
+/* How often one attribute got one action in one object: tags and action
+ * kinds only, never values (the HTML report's per-attribute counts). */
+typedef struct mv_attr_hit {
+  uint32_t tag;
+  uint32_t action;     /* mv_action_kind */
+  unsigned long count; /* 0: unused slot */
+} mv_attr_hit;
+#define MV_ATTR_HIT_SLOTS 1024 /* hash slots per object */
+
 typedef struct mv_outcome {
   int rc;            /* MV_OK, or why the object is rejected */
   char reason[512];  /* for the report; never attribute values */
@@ -48,9 +57,14 @@ typedef struct mv_outcome {
   /* Identity before and after, filled when the object was de-identified
    * (rc == MV_OK). Sensitive: goes only into the sealed crosswalk. */
   mv_identity before, after;
+  /* (tag, action) counts of the action walk: MV_ATTR_HIT_SLOTS slots, used
+   * ones have count > 0; NULL when none. Pairs that found no slot are
+   * counted in hits_dropped. Freed by mv_outcome_release. */
+  mv_attr_hit *hits;
+  unsigned long hits_dropped;
 } mv_outcome;
 
-/* Free what an outcome holds (previews). */
+/* Free what an outcome holds (previews, hits). */
 void mv_outcome_release(mv_outcome *o);
 
 /* De-identify `doc` (opened by the format plugin `fmt`) in place. With

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mv_archive.h"
+#include "mv_convert.h"
 #include "mv_deid.h"
 #include "mv_fsutil.h"
 #include "mv_log.h"
@@ -30,6 +33,7 @@ typedef struct job {
   size_t head, count;
   int closed;
   char tmp_dir[4096];
+  mv_archive_limits archive_limits;
   char **collided; /* outputs (relative) that two inputs wanted */
   size_t ncollided;
   double started, last_progress;
@@ -95,6 +99,13 @@ static void progress_line(job *j, int final) {
  * not computed): every row the thread finishes carries it. */
 static __thread char tl_input_sha[65];
 
+/* While an archive member is processed (from a temp file with a generated
+ * name), the name it is reported and seeded under: "archive!member". */
+static __thread const char *tl_shown;
+static const char *shown_name(const char *path) {
+  return tl_shown ? tl_shown : path;
+}
+
 static void notify(job *j, const mv_report_row *row, const mv_outcome *o,
                    const char *output_abs) {
   mv_job_event ev = {.row = row, .o = o, .output_abs = output_abs};
@@ -113,6 +124,7 @@ static void finish_placed(job *j, const mv_report_row *in_row,
   mv_report_row rowc = *in_row;
   const mv_report_row *row = &rowc;
   if (!rowc.input_sha256 && tl_input_sha[0]) rowc.input_sha256 = tl_input_sha;
+  if (tl_shown) rowc.input = tl_shown;
   pthread_mutex_lock(&j->lock);
   mv_report_add(j->cfg->report, row);
   notify(j, row, o, output_abs);
@@ -204,6 +216,15 @@ static void process(worker *w, const char *path) {
     return;
   }
   const mv_loaded *fmt = mv_registry_probe(cfg->registry, head, n);
+  char note[256];
+  const mv_loaded *main_fmt =
+      fmt ? NULL : mv_registry_companion(cfg->registry, path, note, sizeof note);
+  if (main_fmt) { /* a file read with its main file (NIfTI .img) */
+    mv_report_row row = {.input = path, .status = "ok", .note = note,
+                         .format = main_fmt->desc->name, .bytes_in = bytes_in};
+    finish(j, &row, NULL);
+    return;
+  }
   if (!fmt) {
     reject(j, path, NULL, bytes_in,
            "not a recognised format (no plugin claims its content)", NULL);
@@ -221,7 +242,7 @@ static void process(worker *w, const char *path) {
     return;
   }
   mv_outcome o;
-  mv_deid_document(w->engine, fmt, doc, path, 1, &o);
+  mv_deid_document(w->engine, fmt, doc, shown_name(path), 1, &o);
   if (o.rc != MV_OK) {
     ops->close(doc);
     reject(j, path, fname, bytes_in, o.reason, &o);
@@ -240,7 +261,8 @@ static void hold_for_review(worker *w, const char *path, const char *fname,
   job *j = w->j;
   char id[32], why[512] = "", reason[1024];
   mv_review_item it = {.rel_out = rel, .ext = ext, .object = tmp,
-                       .reason = o->px.reason, .input = path, .px = &o->px};
+                       .reason = o->px.reason, .input = shown_name(path),
+                       .px = &o->px};
   int rc = mv_review_hold(j->cfg->review_dir, &it, id, sizeof id, why,
                           sizeof why);
   if (rc != MV_OK) {
@@ -256,12 +278,125 @@ static void hold_for_review(worker *w, const char *path, const char *fname,
   finish(j, &row, o);
 }
 
+/* --compress: ask the format to store its pixels so. A document that
+ * cannot be (no decoder, a colour model the codec refuses) is written as
+ * read, with a note: losing an object to a storage preference would be
+ * worse. */
+static const char *encode_output(const mv_job_config *cfg,
+                                 const mv_format_ops *ops, mv_doc *doc) {
+  if (!cfg->output_encoding) return NULL;
+  if (ops->size < offsetof(mv_format_ops, set_output_encoding) +
+                      sizeof ops->set_output_encoding ||
+      !ops->set_output_encoding)
+    return NULL; /* a format without pixel encodings */
+  char why[256] = "";
+  if (ops->set_output_encoding(doc, cfg->output_encoding, why, sizeof why) ==
+      MV_OK)
+    return NULL;
+  static __thread char note[320];
+  snprintf(note, sizeof note, "kept in its own encoding: %s",
+           why[0] ? why : "the format refused the requested one");
+  return note;
+}
+
+/* --output-format png|jpeg: every image frame of the de-identified document
+ * as its own file, <stem>.png for one frame, <stem>-f0001.png ... for
+ * several. All frames are written to temporary files first; only when every
+ * one succeeded are they placed, so a failed object leaves nothing in OUT.
+ * The report row names the first file; bytes_out counts them all. */
+static void place_converted(worker *w, const char *path, const char *fname,
+                            const mv_format_ops *ops, mv_doc *doc,
+                            const char *stem, const char *dir,
+                            const char *tmp, unsigned long long bytes_in,
+                            const mv_outcome *o) {
+  job *j = w->j;
+  const mv_job_config *cfg = j->cfg;
+  const char *ext = mv_outfmt_ext(cfg->output_format);
+  uint32_t n = mv_convert_frames(ops, doc);
+  char reason[1024], why[512];
+  char (*tmps)[4450] = calloc(n, sizeof *tmps);
+  if (!tmps) {
+    ops->close(doc);
+    reject(j, path, fname, bytes_in, "out of memory", o);
+    return;
+  }
+  int rc = MV_OK;
+  uint32_t made = 0;
+  for (uint32_t f = 0; f < n && rc == MV_OK; f++, made++) {
+    snprintf(tmps[f], sizeof tmps[f], "%s.f%u", tmp, f);
+    why[0] = 0;
+    rc = mv_convert_write_frame(ops, doc, f, cfg->output_format, tmps[f], why,
+                                sizeof why);
+  }
+  ops->close(doc);
+  if (rc == MV_OK && mv_mkdirs(dir) != 0) {
+    rc = MV_EIO;
+    snprintf(why, sizeof why, "cannot create output folder: %s",
+             strerror(errno));
+  }
+  unsigned long long bytes_out = 0;
+  char first[600] = "";
+  char (*placed_new)[5400] = calloc(n, sizeof *placed_new);
+  uint32_t nplaced = 0;
+  if (!placed_new && rc == MV_OK) {
+    rc = MV_ENOMEM;
+    snprintf(why, sizeof why, "out of memory");
+  }
+  for (uint32_t f = 0; f < n && rc == MV_OK; f++) {
+    char rel[600], dst[5400];
+    if (n == 1)
+      snprintf(rel, sizeof rel, "%s.%s", stem, ext);
+    else
+      snprintf(rel, sizeof rel, "%s-f%04u.%s", stem, f + 1, ext);
+    snprintf(dst, sizeof dst, "%s/%s", cfg->out_dir, rel);
+    int placed = mv_place_file(tmps[f], dst);
+    if (placed == 2 || placed < 0) {
+      /* an earlier object wrote this name with other pixels (a duplicate
+       * SOP Instance UID): not silently replaced */
+      rc = MV_EEXIST;
+      snprintf(why, sizeof why, "%s",
+               placed == 2 ? "another input produced this output name with "
+                             "different content"
+                           : strerror(errno));
+      break;
+    }
+    if (placed == 0) snprintf(placed_new[nplaced++], sizeof *placed_new, "%s", dst);
+    struct stat st;
+    if (stat(dst, &st) == 0) bytes_out += (unsigned long long)st.st_size;
+    if (f == 0) snprintf(first, sizeof first, "%s", rel);
+  }
+  for (uint32_t f = 0; f < made; f++) unlink(tmps[f]); /* leftovers only */
+  /* a failed object leaves no frame of its own behind */
+  for (uint32_t k = 0; rc != MV_OK && k < nplaced; k++) unlink(placed_new[k]);
+  free(placed_new);
+  free(tmps);
+  if (rc != MV_OK) {
+    snprintf(reason, sizeof reason, "cannot write converted output: %s", why);
+    reject(j, path, fname, bytes_in, reason, o);
+    return;
+  }
+  char note[160] = "";
+  if (n > 1)
+    snprintf(note, sizeof note, "%u frames written as -f0001 to -f%04u", n, n);
+  char out_sha[65] = "", dst0[5400];
+  snprintf(dst0, sizeof dst0, "%s/%s", cfg->out_dir, first);
+  if (cfg->want_digests && mv_file_digest_hex(dst0, out_sha, 64) != 0)
+    out_sha[0] = 0;
+  mv_report_row row = {.input = path, .status = "ok", .output = first,
+                       .note = note[0] ? note : NULL, .format = fname,
+                       .bytes_in = bytes_in, .bytes_out = bytes_out,
+                       .pixels = &o->px,
+                       .output_sha256 = out_sha[0] ? out_sha : NULL};
+  finish_placed(j, &row, o, dst0);
+}
+
 static void place_output(worker *w, const char *path, const char *fname,
                          const mv_loaded *fmt, mv_doc *doc,
                          unsigned long long bytes_in, const mv_outcome *o) {
   job *j = w->j;
   const mv_job_config *cfg = j->cfg;
   const mv_format_ops *ops = fmt->desc->format;
+  const char *ext = mv_format_doc_extension(ops, doc);
   char reason[1024], why[512] = "";
   struct stat st;
   int rc;
@@ -269,7 +404,8 @@ static void place_output(worker *w, const char *path, const char *fname,
   char fallback[40];
   if (!o->sop[0]) {
     char h[33];
-    mv_derive_hash(cfg->key, path, strlen(path), 32, h);
+    mv_derive_hash(cfg->key, shown_name(path), strlen(shown_name(path)), 32,
+                   h);
     snprintf(fallback, sizeof fallback, "x%s", h);
   }
   char rel[512], dir[4800], dst[5400], tmp[4400];
@@ -278,13 +414,30 @@ static void place_output(worker *w, const char *path, const char *fname,
            o->series[0] ? o->series : "no-series");
   snprintf(dir, sizeof dir, "%s/%s", cfg->out_dir, rel);
   snprintf(rel + strlen(rel), sizeof rel - strlen(rel), "/%s.%s",
-           o->sop[0] ? o->sop : fallback,
-           ops->extension ? ops->extension : "out");
+           o->sop[0] ? o->sop : fallback, ext);
   snprintf(dst, sizeof dst, "%s/%s", cfg->out_dir, rel);
   snprintf(tmp, sizeof tmp, "%s/p%ld-w%d-%lu.part", j->tmp_dir, (long)getpid(),
            w->index, w->seq++);
+  if (cfg->output_format != MV_OUTFMT_NATIVE && !o->px.review &&
+      mv_convert_frames(ops, doc) > 0) {
+    /* --output-format png|jpeg: the frames instead of the document */
+    rel[strlen(rel) - strlen(ext) - 1] = 0; /* drop ".ext" */
+    place_converted(w, path, fname, ops, doc, rel, dir, tmp, bytes_in, o);
+    return;
+  }
   why[0] = 0;
+  const char *enc_note = encode_output(cfg, ops, doc);
   rc = ops->write(doc, tmp, why, sizeof why);
+  if (rc != MV_OK && cfg->output_encoding && !enc_note &&
+      ops->set_output_encoding(doc, "keep", NULL, 0) == MV_OK) {
+    /* the re-encoding failed (the dataset is left as it was): store the
+     * object as read rather than lose it */
+    static __thread char note[600];
+    snprintf(note, sizeof note, "kept in its own encoding: %s", why);
+    enc_note = note;
+    why[0] = 0;
+    rc = ops->write(doc, tmp, why, sizeof why);
+  }
   ops->close(doc);
   if (rc != MV_OK) {
     unlink(tmp);
@@ -294,9 +447,7 @@ static void place_output(worker *w, const char *path, const char *fname,
     return;
   }
   if (o->px.review) {
-    hold_for_review(w, path, fname, rel,
-                    ops->extension ? ops->extension : "out", tmp, bytes_in,
-                    o);
+    hold_for_review(w, path, fname, rel, ext, tmp, bytes_in, o);
     return;
   }
   if (mv_mkdirs(dir) != 0) {
@@ -307,7 +458,7 @@ static void place_output(worker *w, const char *path, const char *fname,
     return;
   }
   int placed = mv_place_file(tmp, dst);
-  const char *note = NULL;
+  const char *note = enc_note;
   if (placed == 2) {
     note_collision(j, rel);
     /* Another object with the same SOP Instance UID (the same image in
@@ -419,12 +570,57 @@ static void settle_collision(job *j, const char *rel) {
   }
 }
 
+/* ---------------------------------------------------------------------- */
+/* Archives (see mv_archive.h, docs/archives.md).                          */
+/* An archive is one queue item, expanded by the worker that takes it, its
+ * members processed in order by that worker. The walker only lists names
+ * (members have none on disk), and a worker pushing members back into the
+ * bounded queue could block forever on a queue only workers drain. One
+ * member at a time is on disk, under a generated name in the temp folder. */
+
+static void archive_member(void *ud, const char *file, const char *shown) {
+  worker *w = ud;
+  tl_shown = shown;
+  process(w, file);
+  tl_shown = NULL;
+}
+
+static void archive_reject(void *ud, const char *shown,
+                           unsigned long long bytes, const char *reason) {
+  worker *w = ud;
+  tl_input_sha[0] = 0;
+  reject(w->j, shown, NULL, bytes, reason, NULL);
+}
+
+/* A file a format plugin claims is not an archive: a .nii.gz is gzip. */
+static int is_archive(const mv_registry *reg, const char *path) {
+  struct stat st;
+  uint8_t head[HEAD_BYTES];
+  size_t n = 0;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+         read_head(path, head, &n) == 0 && mv_archive_sniff(head, n) &&
+         !mv_registry_probe(reg, head, n) && mv_archive_file_is_archive(path);
+}
+
+static void process_input(worker *w, const char *path) {
+  if (!is_archive(w->j->cfg->registry, path)) {
+    process(w, path);
+    return;
+  }
+  char prefix[4400];
+  snprintf(prefix, sizeof prefix, "%s/p%ld-w%d-a%lu-", w->j->tmp_dir,
+           (long)getpid(), w->index, w->seq++);
+  mv_archive_sink sink = {.ud = w, .member = archive_member,
+                          .reject = archive_reject};
+  mv_archive_expand(path, path, prefix, &w->j->archive_limits, &sink);
+}
+
 static void *worker_main(void *arg) {
   worker *w = arg;
   job *j = w->j;
   for (char *path; (path = queue_pop(j));) {
     if (w->engine) {
-      process(w, path);
+      process_input(w, path);
     } else {
       reject(j, path, NULL, 0, "worker could not load the policy", NULL);
     }
@@ -534,6 +730,8 @@ int mv_job_run(const mv_job_config *cfg, mv_summary *sum, char *err,
   pthread_cond_init(&j.not_empty, NULL);
   pthread_cond_init(&j.not_full, NULL);
   j.started = now_seconds();
+  if (mv_archive_limits_init(&j.archive_limits, err, errlen) != 0)
+    return MV_EINVAL;
   snprintf(j.tmp_dir, sizeof j.tmp_dir, "%s/.medveil-tmp", cfg->out_dir);
   if (mv_mkdirs(j.tmp_dir) != 0) {
     snprintf(err, errlen, "%s: cannot create: %s", j.tmp_dir, strerror(errno));

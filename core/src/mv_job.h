@@ -50,6 +50,10 @@ typedef struct mv_job_config {
   const mv_job_observer *observers; /* may be NULL */
   int nobservers;
   int want_digests; /* compute SHA-256 of inputs and outputs into the rows */
+  const char *output_encoding; /* --compress: "none", "jpegls", "j2k",
+                                  "htj2k"; NULL = as read */
+  int output_format;           /* --output-format: mv_outfmt (mv_convert.h);
+                                  0 = the format's own */
 } mv_job_config;
 
 /* Run the batch. Returns MV_OK when it ran (rejections are counted in

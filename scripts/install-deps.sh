@@ -14,7 +14,7 @@ packages=(
   python3-numpy python3-pil fonts-dejavu-core fonts-liberation
   libarchive-dev libsqlite3-dev sqlite3 libopenjph-dev openjph-tools python3-nibabel
   libarchive-tools p7zip-full libopenjp2-tools
-  libjpeg-turbo-progs
+  libjpeg-turbo-progs libpng-tools
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -623,6 +623,12 @@ local function build_ps315(spec)
     local tag = D.kw2tag[kw]
     if tags[tag].action ~= "keep" then tags[tag] = { action = "pseudonym", prefix = "SUBJ" } end
   end
+  -- DICOMDIR file references name the exporter's folders and files, often
+  -- after the patient or the MRN (Table E.1-1 does not list them). The
+  -- output tree is named by medveil, so they would point nowhere anyway.
+  for _, tag in ipairs { "(0004,1500)", "(0004,1130)" } do  -- ReferencedFileID, FileSetDescriptorFileID
+    if not tags[tag] then tags[tag] = { action = "remove" } end
+  end
 
   local vrs = { UI = { action = "uid" }, PN = { action = "dummy" } }
   for k, v in pairs(spec.vrs or {}) do vrs[k] = v end

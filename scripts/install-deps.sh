@@ -6,7 +6,7 @@ packages=(
   build-essential cmake pkg-config
   liblua5.4-dev lua5.4
   libdcmtk-dev dcmtk
-  libsodium-dev zlib1g-dev
+  libsodium-dev zlib1g-dev libssl-dev
   python3 python3-pydicom
   clang libclang-rt-14-dev
   libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <openssl/evp.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,22 +48,32 @@ static int same_bytes(const char *a, const char *b) {
   return same;
 }
 
+/* OpenSSL's SHA-256, not libsodium's: it uses the CPU's SHA extensions,
+ * about 3x faster here, and every input and output of a run is hashed for
+ * the records. */
 int mv_file_digest_hex(const char *path, char *out, size_t hexlen) {
   FILE *f = fopen(path, "rb");
   if (!f) return -1;
-  crypto_hash_sha256_state st;
-  crypto_hash_sha256_init(&st);
-  unsigned char buf[65536], h[crypto_hash_sha256_BYTES];
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+    EVP_MD_CTX_free(ctx);
+    fclose(f);
+    return -1;
+  }
+  unsigned char buf[65536], h[EVP_MAX_MD_SIZE];
+  unsigned hl = 0;
   size_t n;
-  while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-    crypto_hash_sha256_update(&st, buf, n);
-  int bad = ferror(f);
+  int bad = 0;
+  while (!bad && (n = fread(buf, 1, sizeof buf, f)) > 0)
+    bad = EVP_DigestUpdate(ctx, buf, n) != 1;
+  bad |= ferror(f);
   fclose(f);
+  if (!bad) bad = EVP_DigestFinal_ex(ctx, h, &hl) != 1 || hl != 32;
+  EVP_MD_CTX_free(ctx);
   if (bad) return -1;
-  crypto_hash_sha256_final(&st, h);
   if (hexlen > 64) hexlen = 64;
   char hex[65];
-  sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+  sodium_bin2hex(hex, sizeof hex, h, 32);
   memcpy(out, hex, hexlen);
   out[hexlen] = 0;
   return 0;

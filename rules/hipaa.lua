@@ -18,8 +18,9 @@
 --   * PatientName, PatientID -> keyed pseudonym "SUBJ…" (a code not derived from the
 --     identifier without the site key, as 164.514(c) allows).
 --   * clean_pixel_data (113101), pixels as in research: burned-in text (BurnedInAnnotation
---     YES, or a modality that commonly carries it) is found and redacted; uncertain objects go
---     to the review folder. 113101 is claimed per object, once its pixels were cleaned.
+--     YES, or a modality that commonly carries it) is found and redacted, words read badly
+--     included (uncertain = "redact"); objects still readable after redaction go to the
+--     review folder. 113101 is claimed per object, once its pixels were cleaned.
 --     Full-face photographs (XC, OP, ES...) are not recognised as faces: redact or exclude
 --     them in a site policy.
 --   * Unlisted: UI -> uid, PN -> dummy, private -> remove, everything else -> keep.
@@ -42,7 +43,8 @@ local policy = mv.ps315 {
               modalities = { "US", "SC", "OT", "XA", "RF", "ES", "XC", "GM", "SM", "DOC",
                              "OP", "IO", "PX" },
               detect = { "regions", "ocr" }, redact = "fill", phi = "auto",
-              allow = mv.onscreen_words, review_below = 0.5, verify = true },
+              allow = mv.onscreen_words, review_below = 0.5, uncertain = "redact",
+              verify = true },
   vrs     = { UI = mv.uid, PN = mv.dummy },
   private = mv.remove,
   default = mv.keep,

@@ -30,7 +30,9 @@
 --     (ophthalmic photographs), IO (intra-oral), PX (panoramic X-ray). Known device regions
 --     and OCR find text; under phi = "auto" every word not in mv.onscreen_words is redacted on
 --     US, SC, OT, XA, ES, DOC, XC, GM and RF images, and only identifying text on the others.
---     Uncertain objects go to the review folder, never to OUT.
+--     A word OCR cannot read well is redacted too (uncertain = "redact"), never kept; objects
+--     whose text is still readable after redaction, or whose pixels cannot be written back,
+--     go to the review folder, never to OUT.
 local mv = require "medveil"
 
 local policy = mv.ps315 {
@@ -48,7 +50,8 @@ local policy = mv.ps315 {
               modalities = { "US", "SC", "OT", "XA", "RF", "ES", "XC", "GM", "SM", "DOC",
                              "OP", "IO", "PX" },
               detect = { "regions", "ocr" }, redact = "fill", phi = "auto",
-              allow = mv.onscreen_words, review_below = 0.5, verify = true },
+              allow = mv.onscreen_words, review_below = 0.5, uncertain = "redact",
+              verify = true },
   tags    = { PatientBirthDate = mv.shift },
   vrs     = { UI = mv.uid, PN = mv.dummy, DA = mv.shift, DT = mv.shift },
   private = mv.remove,

@@ -446,7 +446,7 @@ end
 local PIXEL_WHEN = { never = true, burned_in = true, always = true }
 local PIXEL_PHI = { auto = true, all_text = true, identifiers = true }
 local PIXEL_FIELDS = { "when", "modalities", "detect", "options", "redact", "phi",
-                       "all_text_modalities", "allow", "review_below", "margin", "verify" }
+                       "all_text_modalities", "allow", "review_below", "uncertain", "margin", "verify" }
 
 local function string_list(v, where, what, pattern, maxlen)
   if type(v) ~= "table" or proxies[v] then fail("%s.%s must be a list of strings", where, what) end
@@ -509,6 +509,11 @@ local function check_pixels(p, base, where)
     elseif k == "review_below" then
       if type(v) ~= "number" or v < 0 or v > 1 then fail("%s.review_below must be a number from 0 to 1", where) end
       out.review_below = v
+    elseif k == "uncertain" then
+      if v ~= "review" and v ~= "redact" then
+        fail("%s.uncertain must be \"review\" or \"redact\", got %s", where, show(v))
+      end
+      out.uncertain = v
     elseif k == "margin" then
       if math.type(v) ~= "integer" or v < 0 or v > 64 then
         fail("%s.margin must be an integer from 0 to 64 (pixels)", where)

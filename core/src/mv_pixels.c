@@ -315,6 +315,11 @@ static void decide(mv_pixels *px, const mv_pixel_job *job, size_t first,
   }
   free(seen);
   float low = (float)px->s->review_below;
+  /* Text read badly is never "not PHI": redacted under all_text, and under
+   * identifiers redacted or held for a person, as the policy says. */
+  unsigned char unsure_text =
+      job->mode == MV_PHI_ALL_TEXT || px->s->uncertain_redact ? D_REDACT
+                                                              : D_UNCERTAIN;
   for (size_t i = 0; i < n; i++) {
     int unsure = (b[i].flags & MV_BOX_UNREAD) || !b[i].text[0] ||
                  b[i].confidence < low;
@@ -324,12 +329,12 @@ static void decide(mv_pixels *px, const mv_pixel_job *job, size_t first,
                (!looks_like_text(view, b[i].r) || too_big_for_a_word(view, &b[i]))) {
       dec[i] = D_NOISE;
     } else if (b[i].flags & MV_BOX_UNREAD || !b[i].text[0]) {
-      dec[i] = job->mode == MV_PHI_ALL_TEXT ? D_REDACT : D_UNCERTAIN;
+      dec[i] = unsure_text;
     } else if (word_is_phi(px, job, &b[i], ident[i])) {
       dec[i] = D_REDACT;
     } else if (b[i].confidence < low) {
       /* Read badly: it may be anything. */
-      dec[i] = job->mode == MV_PHI_ALL_TEXT ? D_REDACT : D_UNCERTAIN;
+      dec[i] = unsure_text;
     } else {
       dec[i] = D_KEEP;
     }

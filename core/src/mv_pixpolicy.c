@@ -178,6 +178,16 @@ int mv_pixpolicy_field(lua_State *L, const char *key, mv_pixel_settings *s,
     s->review_below = lua_tonumber(L, -1);
     return 0;
   }
+  if (strcmp(key, "uncertain") == 0) {
+    const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+    if (strcmp(v, "review") && strcmp(v, "redact")) {
+      snprintf(err, errlen, "pixels.uncertain must be \"review\" or "
+                            "\"redact\"");
+      return -1;
+    }
+    s->uncertain_redact = strcmp(v, "redact") == 0;
+    return 0;
+  }
   if (strcmp(key, "margin") == 0) {
     if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0 ||
         lua_tointeger(L, -1) > 64) {

@@ -32,6 +32,8 @@ typedef struct mv_pixel_settings {
   size_t nallow;
   char **allow;        /* allow-list tokens (see mv_textphi.h) */
   double review_below; /* 0..1 */
+  int uncertain_redact; /* identifiers mode: a word read badly is redacted
+                           (1) or holds the object for review (0) */
   int margin;          /* pixels added around every redacted box */
   int verify;          /* OCR redacted areas and borders again */
 } mv_pixel_settings;

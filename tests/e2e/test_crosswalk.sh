@@ -336,7 +336,7 @@ if PYPIL=$(find_py PIL) && [ -f "$SRC/tests/pixel/gen_burned.py" ]; then
   cat >hold.lua <<'LUA'
 local mv = require "medveil"
 return mv.profile "research" {
-  pixels = { when = "always", phi = "identifiers", review_below = 1.0 },
+  pixels = { when = "always", phi = "identifiers", review_below = 1.0, uncertain = "review" },
 }
 LUA
   set +e

@@ -3,7 +3,7 @@
 # report (never in OUT), preview PNG, `medveil review list|approve|reject`,
 # the decisions log, and that nothing in logs or listings carries text.
 #
-# A policy with phi = "identifiers" and review_below = 1 makes every reading
+# A policy with phi = "identifiers", review_below = 1 and uncertain = "review" makes every reading
 # that does not match the header uncertain, so images with harmless burned-in
 # words are held deterministically.
 set -euo pipefail
@@ -18,7 +18,7 @@ cd "$tmp"
 cat >hold.lua <<'LUA'
 local mv = require "medveil"
 return mv.profile "research" {
-  pixels = { when = "always", phi = "identifiers", review_below = 1.0 },
+  pixels = { when = "always", phi = "identifiers", review_below = 1.0, uncertain = "review" },
 }
 LUA
 "$MEDVEIL" keygen key >/dev/null

@@ -110,6 +110,7 @@ int main(void) {
           !strcmp(ps->detect[1], "ocr"));
     CHECK(!strcmp(ps->redact, "fill") && ps->verify && ps->margin == 3);
     CHECK(ps->nallow > 100 && ps->review_below == 0.5);
+    CHECK(ps->uncertain_redact == 1); /* research redacts unsure words */
     CHECK(mv_pixpolicy_mode(ps, "US") == MV_PHI_ALL_TEXT);
     CHECK(mv_pixpolicy_mode(ps, "CT") == MV_PHI_IDENTIFIERS);
   }
@@ -181,6 +182,8 @@ int main(void) {
                  2, "options"));
   CHECK(fails_at("return {\n  pixels = { review_below = 2 },\n}\n", 2,
                  "review_below"));
+  CHECK(fails_at("return {\n  pixels = { uncertain = \"maybe\" },\n}\n", 2,
+                 "uncertain"));
   CHECK(fails_at("return {\n  pixels = { allow = { 'L', {} } },\n}\n", 2,
                  "allow"));
   CHECK(fails_at("return {\n  pixels = { margin = -1 },\n}\n", 2, "margin"));

@@ -100,7 +100,7 @@ static int colour_column(const line_view *m, int a, int b0, int b1, int ink) {
 int mv_ink_complete(const mv_image *view, mv_rect *r) {
   if (!view || !view->data || view->bits != 8 ||
       (view->samples != 1 && view->samples != 3) || r->w <= 0 || r->h <= 0)
-    return 0;
+    return -1;
   line_view m = {view, r->h >= 2 * r->w, 0, 0};
   m.alen = (int)(m.vertical ? view->height : view->width);
   m.blen = (int)(m.vertical ? view->width : view->height);
@@ -111,14 +111,14 @@ int mv_ink_complete(const mv_image *view, mv_rect *r) {
   if (a1 > m.alen) a1 = m.alen;
   if (b1 > m.blen) b1 = m.blen;
   int hgt = b1 - b0;
-  if (a1 - a0 < 2 || hgt < 4) return 0;
+  if (a1 - a0 < 2 || hgt < 4) return -1;
   int bg, mad;
-  if (ring_stats(&m, a0, a1, b0, b1, &bg, &mad) != 0) return 0;
+  if (ring_stats(&m, a0, a1, b0, b1, &bg, &mad) != 0) return -1;
   /* An uneven surround (anatomy, texture): follow only the text's own
    * colour, over a shorter reach. */
   int even = mad <= 4;
   int ink = even ? -1 : ink_level(&m, a0, a1, b0, b1, bg);
-  if (!even && ink < 0) return 0;
+  if (!even && ink < 0) return -1;
   int t = 4 * mad + 14;
   int max_gap = hgt > 6 ? hgt : 6;         /* a word space, with room */
   int max_reach = (even ? 30 : 12) * hgt;  /* a line, not the screen */
@@ -144,7 +144,9 @@ int mv_ink_complete(const mv_image *view, mv_rect *r) {
     if (dir < 0 && last - 1 < a0) a0 = last - 1 > 0 ? last - 1 : 0;
     grew = 1;
   }
-  if (!grew) return 0;
+  /* An even ground shows where the line ends; one colour over anatomy
+   * does not prove the absence of a faint, anti-aliased last character. */
+  if (!grew) return even ? 0 : -1;
   if (m.vertical) {
     r->y = a0;
     r->h = a1 - a0;

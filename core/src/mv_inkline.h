@@ -17,7 +17,8 @@
 /* Grow `r` (a redaction rectangle over a text line; vertical when it is at
  * least twice as tall as wide) along its line over the ink that continues
  * it in `view` (8-bit grey or RGB rendering of the plane). Returns 1 when r
- * grew, 0 otherwise. */
+ * grew, 0 when an even ground shows that the line ends at r, -1 when the
+ * ground cannot tell (too small, uneven, or followed by colour only). */
 int mv_ink_complete(const mv_image *view, mv_rect *r);
 
 #endif

@@ -494,10 +494,12 @@ static size_t line_rects(const mv_box *b, size_t n, const unsigned char *dec,
         grew = 1;
       }
     }
-    /* The rest of the line, where ink continues it on an even ground
-     * (mv_inkline.h); then, since OCR often drops the first or last
-     * character of a line (an "06" at the end of a time), one character
-     * further along the line. */
+    /* The rest of the line, where ink continues it (mv_inkline.h). Then,
+     * since OCR often drops the first or last character of a line (an "06"
+     * at the end of a time), one character further along it, even where
+     * the ground seems to show the line's end: skipping that costs recall
+     * (seed 7: 105 -> 101 boxes) for less over-redaction (4.4% -> 3.5%),
+     * and a missed character can be an identifier's. */
     if (is_line) mv_ink_complete(view, &u);
     if (is_line) {
       int vertical = u.h > u.w && (b[i].flags & MV_BOX_ROTATED);

@@ -22,6 +22,24 @@ static int lum(const line_view *m, int a, int b) {
   return p[x];
 }
 
+/* The RGB of a pixel packed in 24 bits (grey views: the grey level). */
+static int rgb(const line_view *m, int a, int b) {
+  int x = m->vertical ? b : a, y = m->vertical ? a : b;
+  const uint8_t *p = (const uint8_t *)m->v->data + (size_t)y * m->v->stride;
+  if (m->v->samples == 3) {
+    p += (size_t)x * 3;
+    return p[0] << 16 | p[1] << 8 | p[2];
+  }
+  return p[x];
+}
+
+/* Same colour, within a few levels per channel. */
+static int same_colour(const line_view *m, int c, int ink) {
+  if (m->v->samples != 3) return abs(c - ink) <= 2;
+  return abs((c >> 16) - (ink >> 16)) + abs(((c >> 8) & 255) - ((ink >> 8) & 255)) +
+             abs((c & 255) - (ink & 255)) <= 6;
+}
+
 static int cmp_int(const void *x, const void *y) {
   return *(const int *)x - *(const int *)y;
 }
@@ -70,21 +88,31 @@ static int column(const line_view *m, int a, int b0, int b1, int bg, int t) {
 }
 
 /* On an uneven ground the text is still drawn in one colour: the most
- * common value inside the line that lies well away from its surroundings,
- * when enough of the line has exactly it. -1 when there is none. */
-static int ink_level(const line_view *m, int a0, int a1, int b0, int b1,
-                     int bg) {
-  unsigned hist[256] = {0}, n = 0;
+ * common colour (full RGB on colour views, so cyan text is not mistaken
+ * for grey anatomy of the same brightness) inside the line that lies well
+ * away from its surroundings, when enough of the line has exactly it. -1
+ * when there is none. */
+static int ink_colour(const line_view *m, int a0, int a1, int b0, int b1,
+                      int bg) {
+  size_t n = 0, cap = (size_t)(a1 - a0) * (size_t)(b1 - b0), k = 0;
+  int *v = malloc(cap * sizeof *v);
+  if (!v) return -1;
   for (int a = a0; a < a1; a++)
     for (int b = b0; b < b1; b++) {
-      int v = lum(m, a, b);
       n++;
-      if (abs(v - bg) > 24) hist[v]++;
+      if (abs(lum(m, a, b) - bg) > 24) v[k++] = rgb(m, a, b);
     }
   int best = -1;
-  for (int v = 0; v < 256; v++)
-    if (hist[v] && (best < 0 || hist[v] > hist[best])) best = v;
-  if (best < 0 || hist[best] * 20 < n) return -1;
+  size_t best_n = 0;
+  qsort(v, k, sizeof *v, cmp_int);
+  for (size_t i = 0; i < k;) {
+    size_t j = i;
+    while (j < k && v[j] == v[i]) j++;
+    if (j - i > best_n) best_n = j - i, best = v[i];
+    i = j;
+  }
+  free(v);
+  if (best < 0 || best_n * 20 < n) return -1;
   return best;
 }
 
@@ -92,7 +120,7 @@ static int ink_level(const line_view *m, int a0, int a1, int b0, int b1,
  * 1 = strokes of the text's colour, 0 = none. */
 static int colour_column(const line_view *m, int a, int b0, int b1, int ink) {
   int hits = 0, n = b1 - b0;
-  for (int b = b0; b < b1; b++) hits += abs(lum(m, a, b) - ink) <= 2;
+  for (int b = b0; b < b1; b++) hits += same_colour(m, rgb(m, a, b), ink);
   if (n > 0 && hits * 10 > n * 6) return -1;
   return hits > 0;
 }
@@ -117,7 +145,7 @@ int mv_ink_complete(const mv_image *view, mv_rect *r) {
   /* An uneven surround (anatomy, texture): follow only the text's own
    * colour, over a shorter reach. */
   int even = mad <= 4;
-  int ink = even ? -1 : ink_level(&m, a0, a1, b0, b1, bg);
+  int ink = even ? -1 : ink_colour(&m, a0, a1, b0, b1, bg);
   if (!even && ink < 0) return -1;
   int t = 4 * mad + 14;
   int max_gap = hgt > 6 ? hgt : 6;         /* a word space, with room */

@@ -222,6 +222,50 @@ static int in_rect(const mv_rect *r, int32_t x, int32_t y) {
   return x >= r->x && x < r->x + r->w && y >= r->y && y < r->y + r->h;
 }
 
+/* Glyphs are drawn with strokes much thinner than the line is tall; bone
+ * edges and vessels that OCR "reads" are blobs. The median length of the
+ * runs of far-from-ground pixels, along rows and columns together, must be
+ * under a third of the box's smaller side (5 px at least). */
+static int thin_strokes(const mv_image *v, mv_rect r, double mean) {
+  int32_t x1 = r.x + r.w < (int32_t)v->width ? r.x + r.w : (int32_t)v->width;
+  int32_t y1 = r.y + r.h < (int32_t)v->height ? r.y + r.h : (int32_t)v->height;
+  long hist[257] = {0}, runs = 0;
+  for (int pass = 0; pass < 2; pass++) {
+    int32_t outer0 = pass ? r.x : r.y, outer1 = pass ? x1 : y1;
+    int32_t inner0 = pass ? r.y : r.x, inner1 = pass ? y1 : x1;
+    for (int32_t o = outer0; o < outer1; o++) {
+      int run = 0;
+      for (int32_t i = inner0; i <= inner1; i++) {
+        int ink = 0;
+        if (i < inner1) {
+          int l = pass ? luma(v, o, i) : luma(v, i, o);
+          ink = l - mean > 48 || mean - l > 48;
+        }
+        if (ink) {
+          run++;
+        } else if (run) {
+          hist[run > 256 ? 256 : run]++;
+          runs++;
+          run = 0;
+        }
+      }
+    }
+  }
+  if (runs < 4) return 1; /* too little ink to judge */
+  long seen = 0;
+  int median = 0;
+  for (int k = 1; k <= 256; k++) {
+    seen += hist[k];
+    if (2 * seen >= runs) {
+      median = k;
+      break;
+    }
+  }
+  int side = r.w < r.h ? r.w : r.h;
+  int limit = side / 3 > 5 ? side / 3 : 5;
+  return median <= limit;
+}
+
 static int looks_like_text(const mv_image *v, mv_rect r) {
   if (!v || !v->data) return 1;
   if (r.w < 4 || r.h < 5) return 0;
@@ -267,7 +311,8 @@ static int looks_like_text(const mv_image *v, mv_rect r) {
       all++;
     }
   double share = all ? (double)strokes / all : 0;
-  return share > 0.02 && share < 0.8;
+  if (!(share > 0.02 && share < 0.8)) return 0;
+  return thin_strokes(v, r, mean);
 }
 
 /* A "word" taller (across its line) than any burned-in font, or covering a
@@ -473,7 +518,8 @@ static size_t line_rects(const mv_box *b, size_t n, const unsigned char *dec,
     int is_line = (b[i].flags & (MV_BOX_TEXT | MV_BOX_UNREAD)) != 0;
     for (int grew = is_line && used; grew;) {
       grew = 0;
-      int vertical = (b[i].flags & MV_BOX_ROTATED) && u.h > u.w;
+      int vertical = u.h >= 2 * u.w ||
+                     ((b[i].flags & MV_BOX_ROTATED) && u.h > u.w);
       int reach = vertical ? (u.w > 8 ? u.w : 8) : (u.h > 8 ? u.h : 8);
       mv_rect near = u;
       if (vertical) near.y -= reach, near.h += 2 * reach;
@@ -502,7 +548,11 @@ static size_t line_rects(const mv_box *b, size_t n, const unsigned char *dec,
      * and a missed character can be an identifier's. */
     if (is_line) mv_ink_complete(view, &u);
     if (is_line) {
-      int vertical = u.h > u.w && (b[i].flags & MV_BOX_ROTATED);
+      /* A line twice as tall as wide runs down the image whether or not
+       * the detector says it turned it (reaching sideways by 3/4 of its
+       * height blacked out whole columns of anatomy). */
+      int vertical = u.h >= 2 * u.w ||
+                     (u.h > u.w && (b[i].flags & MV_BOX_ROTATED));
       int32_t ch = (vertical ? u.w : u.h) * 3 / 4;
       if (vertical) u.y -= ch, u.h += 2 * ch;
       else u.x -= ch, u.w += 2 * ch;

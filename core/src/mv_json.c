@@ -1,8 +1,6 @@
 /* mv_json.c - JSON string escaping. */
 #include "mv_json.h"
 
-#include <stddef.h>
-
 /* Length of a valid UTF-8 sequence at s, or 0. */
 static size_t utf8_seq(const unsigned char *s) {
   if (s[0] < 0x80) return 1;
@@ -14,31 +12,40 @@ static size_t utf8_seq(const unsigned char *s) {
   return n;
 }
 
-void mv_json_string(FILE *f, const char *str) {
+static void emit_code(mv_json_emit emit, void *ud, unsigned char c) {
+  char esc[8];
+  snprintf(esc, sizeof esc, "\\u%04x", c);
+  emit(ud, esc, 6);
+}
+
+void mv_json_escape(const char *str, mv_json_emit emit, void *ud) {
   const unsigned char *s = (const unsigned char *)(str ? str : "");
-  fputc('"', f);
+  emit(ud, "\"", 1);
   while (*s) {
     unsigned char c = *s;
     if (c == '"' || c == '\\') {
-      fputc('\\', f);
-      fputc(c, f);
+      char esc[2] = {'\\', (char)c};
+      emit(ud, esc, 2);
       s++;
     } else if (c < 0x20 || c == 0x7F) {
-      fprintf(f, "\\u%04x", c);
-      s++;
-    } else if (c < 0x80) {
-      fputc(c, f);
+      emit_code(emit, ud, c);
       s++;
     } else {
       size_t n = utf8_seq(s);
       if (n) {
-        fwrite(s, 1, n, f);
+        emit(ud, (const char *)s, n);
         s += n;
       } else {
-        fprintf(f, "\\u%04x", c);
+        emit_code(emit, ud, c);
         s++;
       }
     }
   }
-  fputc('"', f);
+  emit(ud, "\"", 1);
 }
+
+static void to_stream(void *ud, const char *piece, size_t n) {
+  fwrite(piece, 1, n, (FILE *)ud);
+}
+
+void mv_json_string(FILE *f, const char *s) { mv_json_escape(s, to_stream, f); }

@@ -13,30 +13,28 @@
 
 #define KEY_MAGIC "medveil-key-v1 "
 
-int mv_key_generate(const char *path, char *err, size_t errlen) {
-  if (sodium_init() < 0) {
-    snprintf(err, errlen, "libsodium failed to initialise");
-    return MV_EKEY;
-  }
-  uint8_t key[MV_KEY_BYTES];
-  randombytes_buf(key, sizeof key);
-  char hex[MV_KEY_BYTES * 2 + 1];
-  sodium_bin2hex(hex, sizeof hex, key, sizeof key);
-  sodium_memzero(key, sizeof key);
-  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+int mv_keyfile_write_new(const char *path, const char *line, size_t n,
+                         unsigned mode, char *err, size_t errlen) {
+  /* never over an existing file or symlink; exactly `mode` whatever the
+   * umask; nothing left behind on failure */
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                0600);
   if (fd < 0) {
     snprintf(err, errlen, "%s: cannot create key file: %s", path,
              errno == EEXIST ? "it already exists (refusing to overwrite)"
                              : strerror(errno));
-    sodium_memzero(hex, sizeof hex);
     return MV_EIO;
   }
-  char line[sizeof KEY_MAGIC + sizeof hex + 2];
-  int n = snprintf(line, sizeof line, "%s%s\n", KEY_MAGIC, hex);
-  ssize_t w = write(fd, line, (size_t)n);
-  sodium_memzero(hex, sizeof hex);
-  sodium_memzero(line, sizeof line);
-  if (w != n || fsync(fd) != 0 || close(fd) != 0) {
+  ssize_t w = write(fd, line, n);
+  if (w != (ssize_t)n || fchmod(fd, (mode_t)mode) != 0 || fsync(fd) != 0) {
+    int e = errno;
+    close(fd);
+    unlink(path);
+    snprintf(err, errlen, "%s: cannot write key file: %s", path,
+             strerror(w >= 0 && w != (ssize_t)n ? EIO : e));
+    return MV_EIO;
+  }
+  if (close(fd) != 0) {
     snprintf(err, errlen, "%s: cannot write key file: %s", path,
              strerror(errno));
     unlink(path);
@@ -45,12 +43,20 @@ int mv_key_generate(const char *path, char *err, size_t errlen) {
   return MV_OK;
 }
 
-int mv_key_load(const char *path, mv_key *key, char *err, size_t errlen) {
-  if (sodium_init() < 0) {
-    snprintf(err, errlen, "libsodium failed to initialise");
-    return MV_EKEY;
-  }
-  int fd = open(path, O_RDONLY);
+int mv_keyfile_private(const char *path, unsigned mode, char *err,
+                       size_t errlen) {
+  /* Like ssh: a key others can read is no longer secret. */
+  if (!(mode & 077)) return MV_OK;
+  snprintf(err, errlen,
+           "%s: key file is accessible by other users (mode %03o); "
+           "run chmod 600",
+           path, mode & 0777);
+  return MV_EPERM;
+}
+
+int mv_keyfile_read(const char *path, int secret, char *buf, size_t n,
+                    unsigned *mode, char *err, size_t errlen) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     snprintf(err, errlen, "%s: cannot open key file: %s", path,
              strerror(errno));
@@ -62,27 +68,53 @@ int mv_key_load(const char *path, mv_key *key, char *err, size_t errlen) {
     snprintf(err, errlen, "%s: key file is not a regular file", path);
     return MV_EKEY;
   }
-  /* Like ssh: a key others can read is no longer secret. */
-  if (st.st_mode & 077) {
+  if (mode) *mode = (unsigned)st.st_mode;
+  int rc = secret ? mv_keyfile_private(path, (unsigned)st.st_mode, err, errlen)
+                  : MV_OK;
+  if (rc != MV_OK) {
     close(fd);
-    snprintf(err, errlen,
-             "%s: key file is accessible by other users (mode %03o); "
-             "run chmod 600",
-             path, (unsigned)(st.st_mode & 0777));
-    return MV_EPERM;
+    return rc;
+  }
+  ssize_t r = read(fd, buf, n - 1);
+  close(fd);
+  if (r < 0) r = 0;
+  buf[r] = 0;
+  return MV_OK;
+}
+
+int mv_key_generate(const char *path, char *err, size_t errlen) {
+  if (sodium_init() < 0) {
+    snprintf(err, errlen, "libsodium failed to initialise");
+    return MV_EKEY;
+  }
+  uint8_t key[MV_KEY_BYTES];
+  randombytes_buf(key, sizeof key);
+  char hex[MV_KEY_BYTES * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, key, sizeof key);
+  sodium_memzero(key, sizeof key);
+  char line[sizeof KEY_MAGIC + sizeof hex + 2];
+  int n = snprintf(line, sizeof line, "%s%s\n", KEY_MAGIC, hex);
+  int rc = mv_keyfile_write_new(path, line, (size_t)n, 0600, err, errlen);
+  sodium_memzero(hex, sizeof hex);
+  sodium_memzero(line, sizeof line);
+  return rc;
+}
+
+int mv_key_load(const char *path, mv_key *key, char *err, size_t errlen) {
+  if (sodium_init() < 0) {
+    snprintf(err, errlen, "libsodium failed to initialise");
+    return MV_EKEY;
   }
   char buf[256];
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n < 0) n = 0;
-  buf[n] = 0;
-  size_t magic = strlen(KEY_MAGIC);
+  int rc = mv_keyfile_read(path, 1, buf, sizeof buf, NULL, err, errlen);
+  if (rc != MV_OK) return rc;
+  size_t n = strlen(buf), magic = strlen(KEY_MAGIC);
   const char *hex_end = NULL;
   size_t bin_len = 0;
-  int rc = -1;
-  if ((size_t)n >= magic && memcmp(buf, KEY_MAGIC, magic) == 0)
+  rc = -1;
+  if (n >= magic && memcmp(buf, KEY_MAGIC, magic) == 0)
     rc = sodium_hex2bin(key->bytes, sizeof key->bytes, buf + magic,
-                        (size_t)n - magic, " \r\n", &bin_len, &hex_end);
+                        n - magic, " \r\n", &bin_len, &hex_end);
   sodium_memzero(buf, sizeof buf);
   if (rc != 0 || bin_len != MV_KEY_BYTES) {
     snprintf(err, errlen,

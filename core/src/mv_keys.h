@@ -20,6 +20,21 @@ typedef struct mv_key {
 int mv_key_generate(const char *path, char *err, size_t errlen);
 /* Read a key file; refuses files that other users can read or write. */
 int mv_key_load(const char *path, mv_key *key, char *err, size_t errlen);
+/* Key files, whatever the key (the site key here, the crosswalk's
+ * recipient keys in mv_xwalk_keys.c). Create `path` holding `line` with
+ * exactly `mode`, never over an existing file or symlink, nothing left on
+ * failure. */
+int mv_keyfile_write_new(const char *path, const char *line, size_t n,
+                         unsigned mode, char *err, size_t errlen);
+/* Read a small key file into buf (NUL-terminated); its st_mode into
+ * *mode when not NULL. With `secret`, refuse a file other users can read
+ * or write (mv_keyfile_private). */
+int mv_keyfile_read(const char *path, int secret, char *buf, size_t n,
+                    unsigned *mode, char *err, size_t errlen);
+/* MV_EPERM with the chmod advice when `mode` lets other users in. */
+int mv_keyfile_private(const char *path, unsigned mode, char *err,
+                       size_t errlen);
+
 /* A short public fingerprint (16 hex chars) that names the key in records
  * without revealing it. */
 void mv_key_fingerprint(const mv_key *key, char out[17]);

@@ -10,6 +10,7 @@
 
 #include "medveil/errors.h"
 #include "mv_crosswalk.h"
+#include "mv_keys.h"
 
 #define PUB_MAGIC "medveil-recipient-public-v1 "
 #define SEC_MAGIC "medveil-recipient-secret-v1 "
@@ -25,36 +26,6 @@ void mv_xwalk_fingerprint(const uint8_t pk[32],
   crypto_generichash_update(&st, pk, 32);
   crypto_generichash_final(&st, h, sizeof h);
   sodium_bin2hex(out, MV_XWALK_FP_LEN + 1, h, MV_XWALK_FP_LEN / 2);
-}
-
-/* Create `path` (never over an existing file or symlink) holding one
- * line, with exactly `mode` whatever the umask. */
-static int write_new(const char *path, const char *line, size_t n,
-                     mode_t mode, char *err, size_t errlen) {
-  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                0600);
-  if (fd < 0) {
-    snprintf(err, errlen, "%s: cannot create key file: %s", path,
-             errno == EEXIST ? "it already exists (refusing to overwrite)"
-                             : strerror(errno));
-    return MV_EIO;
-  }
-  ssize_t w = write(fd, line, n);
-  if (w != (ssize_t)n || fchmod(fd, mode) != 0 || fsync(fd) != 0) {
-    int e = errno;
-    close(fd);
-    unlink(path);
-    snprintf(err, errlen, "%s: cannot write key file: %s", path,
-             strerror(w >= 0 && w != (ssize_t)n ? EIO : e));
-    return MV_EIO;
-  }
-  if (close(fd) != 0) {
-    snprintf(err, errlen, "%s: cannot write key file: %s", path,
-             strerror(errno));
-    unlink(path);
-    return MV_EIO;
-  }
-  return MV_OK;
 }
 
 int mv_xwalk_keygen(const char *prefix, char fp[MV_XWALK_FP_LEN + 1],
@@ -87,42 +58,19 @@ int mv_xwalk_keygen(const char *prefix, char fp[MV_XWALK_FP_LEN + 1],
   char hex[65], line[128];
   sodium_bin2hex(hex, sizeof hex, sk, sizeof sk);
   int n = snprintf(line, sizeof line, "%s%s\n", SEC_MAGIC, hex);
-  int rc = write_new(sec_path, line, (size_t)n, 0600, err, errlen);
+  int rc = mv_keyfile_write_new(sec_path, line, (size_t)n, 0600, err, errlen);
   sodium_memzero(sk, sizeof sk);
   sodium_memzero(hex, sizeof hex);
   sodium_memzero(line, sizeof line);
   if (rc != MV_OK) return rc;
   sodium_bin2hex(hex, sizeof hex, pk, sizeof pk);
   n = snprintf(line, sizeof line, "%s%s\n", PUB_MAGIC, hex);
-  rc = write_new(pub_path, line, (size_t)n, 0644, err, errlen);
+  rc = mv_keyfile_write_new(pub_path, line, (size_t)n, 0644, err, errlen);
   if (rc != MV_OK) {
     unlink(sec_path); /* a secret key without its public half is useless */
     return rc;
   }
   mv_xwalk_fingerprint(pk, fp);
-  return MV_OK;
-}
-
-/* Read a small key file into buf (NUL-terminated). */
-static int read_small(const char *path, mode_t *mode, char *buf, size_t n,
-                      char *err, size_t errlen) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    snprintf(err, errlen, "%s: cannot open key file: %s", path,
-             strerror(errno));
-    return MV_EKEY;
-  }
-  struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    close(fd);
-    snprintf(err, errlen, "%s: key file is not a regular file", path);
-    return MV_EKEY;
-  }
-  *mode = st.st_mode;
-  ssize_t r = read(fd, buf, n - 1);
-  close(fd);
-  if (r < 0) r = 0;
-  buf[r] = 0;
   return MV_OK;
 }
 
@@ -144,8 +92,7 @@ int mv_xwalk_load_public(const char *path, mv_xwalk_pub *pub, char *err,
     return MV_EKEY;
   }
   char buf[256];
-  mode_t mode;
-  int rc = read_small(path, &mode, buf, sizeof buf, err, errlen);
+  int rc = mv_keyfile_read(path, 0, buf, sizeof buf, NULL, err, errlen);
   if (rc != MV_OK) return rc;
   if (strncmp(buf, SEC_MAGIC, strlen(SEC_MAGIC)) == 0) {
     sodium_memzero(buf, sizeof buf);
@@ -176,18 +123,14 @@ int mv_xwalk_load_secret(const char *path, mv_xwalk_secret *sec, char *err,
     return MV_EKEY;
   }
   char buf[256];
-  mode_t mode;
-  int rc = read_small(path, &mode, buf, sizeof buf, err, errlen);
+  unsigned mode = 0;
+  int rc = mv_keyfile_read(path, 0, buf, sizeof buf, &mode, err, errlen);
   if (rc != MV_OK) return rc;
   int is_pub = strncmp(buf, PUB_MAGIC, strlen(PUB_MAGIC)) == 0;
-  /* Like ssh and the site key: a secret others can read is no secret. */
-  if (!is_pub && (mode & 077)) {
+  /* A public half given by mistake gets its own message below. */
+  if (!is_pub && (rc = mv_keyfile_private(path, mode, err, errlen)) != MV_OK) {
     sodium_memzero(buf, sizeof buf);
-    snprintf(err, errlen,
-             "%s: key file is accessible by other users (mode %03o); "
-             "run chmod 600",
-             path, (unsigned)(mode & 0777));
-    return MV_EPERM;
+    return rc;
   }
   rc = parse_hex32(buf, SEC_MAGIC, sec->sk);
   sodium_memzero(buf, sizeof buf);

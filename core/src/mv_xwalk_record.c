@@ -7,6 +7,7 @@
 
 #include "medveil/errors.h"
 #include "mv_crosswalk.h"
+#include "mv_json.h"
 
 const char *const mv_xwalk_field_names[MV_XF__COUNT] = {
     [MV_XF_KIND] = "kind",
@@ -63,48 +64,14 @@ static void put(buf *b, const void *s, size_t n) {
   b->n += n;
 }
 
-/* Length of a valid UTF-8 sequence at s, or 0. */
-static size_t utf8_seq(const unsigned char *s) {
-  if (s[0] < 0x80) return 1;
-  size_t n = (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3
-           : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
-  if (n == 0 || (n == 2 && s[0] < 0xC2)) return 0;
-  for (size_t i = 1; i < n; i++)
-    if ((s[i] & 0xC0) != 0x80) return 0;
-  return n;
+static void put_piece(void *ud, const char *piece, size_t n) {
+  put((buf *)ud, piece, n);
 }
 
-/* As mv_json_string, but into our own buffer: no stdio copies of the
- * values are left behind unwiped. Bytes that are not UTF-8 become the
- * code point of the same number (as in the report). */
+/* mv_json_escape into our own buffer: no stdio copies of the values are
+ * left behind unwiped. */
 static void put_json_string(buf *b, const char *str) {
-  const unsigned char *s = (const unsigned char *)str;
-  put(b, "\"", 1);
-  while (*s) {
-    unsigned char c = *s;
-    char esc[8];
-    if (c == '"' || c == '\\') {
-      esc[0] = '\\';
-      esc[1] = (char)c;
-      put(b, esc, 2);
-      s++;
-    } else if (c < 0x20 || c == 0x7F) {
-      snprintf(esc, sizeof esc, "\\u%04x", c);
-      put(b, esc, 6);
-      s++;
-    } else {
-      size_t n = utf8_seq(s);
-      if (n) {
-        put(b, s, n);
-        s += n;
-      } else {
-        snprintf(esc, sizeof esc, "\\u%04x", c);
-        put(b, esc, 6);
-        s++;
-      }
-    }
-  }
-  put(b, "\"", 1);
+  mv_json_escape(str, put_piece, b);
 }
 
 int mv_xwalk_seal(const mv_xwalk_pub *pub,

@@ -1,6 +1,7 @@
 /* cmd_run.c - medveil run: the main job. */
 #include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <sodium.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -298,6 +299,14 @@ static int run(int argc, char **argv, void **states) {
   randombytes_buf(id_bytes, sizeof id_bytes);
   sodium_bin2hex(ctx.job_id, sizeof ctx.job_id, id_bytes, sizeof id_bytes);
   ctx.submitted = (double)time(NULL);
+  struct passwd *pw = getpwuid(geteuid());
+  if (pw && pw->pw_name)
+    snprintf(ctx.user, sizeof ctx.user, "%s", pw->pw_name);
+  else
+    snprintf(ctx.user, sizeof ctx.user, "uid:%lu", (unsigned long)geteuid());
+  if (gethostname(ctx.host, sizeof ctx.host) != 0)
+    snprintf(ctx.host, sizeof ctx.host, "?");
+  ctx.host[sizeof ctx.host - 1] = 0;
   ctx.argc = argc;
   ctx.argv = argv;
   ctx.rules = rules;

@@ -5,7 +5,6 @@
  * Lines name no path and no value: inputs are known by their SHA-256, and
  * the reasons are the report's, which never carry patient values. */
 #include <errno.h>
-#include <pwd.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include "mv_audit.h"
 #include "mv_fsutil.h"
 #include "mv_json.h"
+#include "mv_clock.h"
 #include "run_part.h"
 
 /* Buffered lines are flushed once they pass this, so memory stays flat. */
@@ -54,22 +54,6 @@ static int audit_option(void **state, int code, const char *arg, char *err,
   g_audit.given = arg;
   *state = &g_audit;
   return 0;
-}
-
-/* UTC ISO 8601 of a Unix time. */
-static void iso_utc(double t, char out[32]) {
-  time_t s = (time_t)t;
-  struct tm tm;
-  gmtime_r(&s, &tm);
-  strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static void user_name(char *out, size_t n) {
-  struct passwd *pw = getpwuid(geteuid());
-  if (pw && pw->pw_name)
-    snprintf(out, n, "%s", pw->pw_name);
-  else
-    snprintf(out, n, "uid:%lu", (unsigned long)geteuid());
 }
 
 /* `"key":"value"` with the value escaped, or null. */
@@ -179,12 +163,9 @@ static int audit_begin(void *state, mv_run_ctx *ctx, char *err,
     a->path[0] = 0;
     return -1;
   }
-  char *body = NULL, when[32], user[256], host[256];
+  char *body = NULL, when[32];
   size_t len = 0;
-  iso_utc(ctx->submitted, when);
-  user_name(user, sizeof user);
-  if (gethostname(host, sizeof host) != 0) snprintf(host, sizeof host, "?");
-  host[sizeof host - 1] = 0;
+  mv_iso_utc(ctx->submitted, when);
   FILE *m = open_memstream(&body, &len);
   if (!m) {
     snprintf(err, errlen, "out of memory");
@@ -194,8 +175,8 @@ static int audit_begin(void *state, mv_run_ctx *ctx, char *err,
   fputs("\"event\":\"job_start\"", m);
   jfield(m, "job", ctx->job_id, 1);
   jfield(m, "when", when, 1);
-  jfield(m, "user", user, 1);
-  jfield(m, "host", host, 1);
+  jfield(m, "user", ctx->user, 1);
+  jfield(m, "host", ctx->host, 1);
   jfield(m, "rules", ctx->rules, 1);
   jfield(m, "policy", ctx->policy_name, 1);
   jfield(m, "rules_sha256", ctx->rules_sha256[0] ? ctx->rules_sha256 : NULL,
@@ -258,7 +239,7 @@ static int audit_end(void *state, mv_run_ctx *ctx, const mv_summary *sum,
   audit_state *a = state ? state : &g_audit;
   if (a->fd < 0) return 0; /* begin never opened it */
   char when[32], din[65], dout[65];
-  iso_utc((double)time(NULL), when);
+  mv_iso_utc((double)time(NULL), when);
   mv_audit_set_digest(a->in_dig, a->nin, din);
   mv_audit_set_digest(a->out_dig, a->nout, dout);
   const char *outcome = !sum ? "failed" : sum->ok == sum->total ? "ok"

@@ -14,6 +14,7 @@
 #include "mv_deid.h"
 #include "mv_fsutil.h"
 #include "mv_log.h"
+#include "mv_clock.h"
 #include "run_part.h"
 
 enum { OPT_CROSSWALK = 1000, OPT_RECIPIENT = 1001 };
@@ -52,12 +53,6 @@ static int xw_option(void **state, int code, const char *arg, char *err,
   return 0;
 }
 
-static void now_iso(char out[32]) {
-  time_t t = time(NULL);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 static const char *nonempty(const char *s) { return s && s[0] ? s : NULL; }
 
@@ -69,7 +64,7 @@ static int xw_object(void *ud, const mv_job_event *ev) {
   if (!ok && strcmp(row->status, "review") != 0) return 0;
   const struct mv_outcome *o = ev->o;
   char when[32];
-  now_iso(when);
+  mv_iso_utc((double)time(NULL), when);
   const char *f[MV_XF__COUNT] = {0};
   f[MV_XF_KIND] = "object";
   f[MV_XF_JOB] = s->job;
@@ -113,7 +108,7 @@ static int xw_object(void *ud, const mv_job_event *ev) {
 static void xw_renamed(void *ud, const char *from, const char *to) {
   xw_state *s = ud;
   char when[32];
-  now_iso(when);
+  mv_iso_utc((double)time(NULL), when);
   const char *f[MV_XF__COUNT] = {0};
   f[MV_XF_KIND] = "rename";
   f[MV_XF_JOB] = s->job;

@@ -7,7 +7,6 @@
  * the report beside it names every input anyway, and a row can be found
  * and deleted; the append-only audit log cannot, so it keeps no paths. */
 #include <errno.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include "mv_fsutil.h"
 #include "mv_jobsdb.h"
 #include "mv_json.h"
+#include "mv_clock.h"
 #include "run_part.h"
 
 #define MAX_FORMATS 32
@@ -50,12 +50,6 @@ static int jobs_option(void **state, int code, const char *arg, char *err,
   return 0;
 }
 
-static void iso_utc(double t, char out[32]) {
-  time_t s = (time_t)t;
-  struct tm tm;
-  gmtime_r(&s, &tm);
-  strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 /* Under the job lock: count formats only. */
 static int jobs_object(void *ud, const mv_job_event *ev) {
@@ -118,21 +112,14 @@ static int jobs_begin(void *state, mv_run_ctx *ctx, char *err,
     snprintf(err, errlen, "jobs database: %s", e);
     return -1;
   }
-  char when[32], user[256], host[256];
-  iso_utc(ctx->submitted, when);
-  struct passwd *pw = getpwuid(geteuid());
-  if (pw && pw->pw_name)
-    snprintf(user, sizeof user, "%s", pw->pw_name);
-  else
-    snprintf(user, sizeof user, "uid:%lu", (unsigned long)geteuid());
-  if (gethostname(host, sizeof host) != 0) snprintf(host, sizeof host, "?");
-  host[sizeof host - 1] = 0;
+  char when[32];
+  mv_iso_utc(ctx->submitted, when);
   char *opts = argv_json(ctx->argc, ctx->argv);
   snprintf(s->id, sizeof s->id, "%s", ctx->job_id);
   mv_job_row r = {.id = s->id,
                   .submitted = when,
-                  .user = user,
-                  .host = host,
+                  .user = ctx->user,
+                  .host = ctx->host,
                   .rules = (char *)ctx->rules,
                   .policy = (char *)ctx->policy_name,
                   .rules_sha256 =
@@ -192,7 +179,7 @@ static int jobs_end(void *state, mv_run_ctx *ctx, const mv_summary *sum,
   if (!s->db) return 0;
   char ended[32];
   double now = (double)time(NULL);
-  iso_utc(now, ended);
+  mv_iso_utc(now, ended);
   char *formats = formats_json(s);
   const char *hash = mv_run_audit_hash();
   mv_job_row r = {

@@ -24,6 +24,8 @@
 typedef struct mv_run_ctx {
   char job_id[33];          /* 32 hex digits, random, unique per run */
   double submitted;         /* Unix time the command started */
+  char user[256];           /* who runs it: the OS user name (or uid:N) */
+  char host[256];           /* where: the host name */
   int argc;                 /* the run's own arguments (after "run") */
   char **argv;
   const char *rules;        /* as given: profile name or file */

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "mv_audit.h"
+#include "mv_paths.h"
 #include "mv_jobsdb.h"
 
 static void usage(FILE *f) {

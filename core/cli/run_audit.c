@@ -16,6 +16,7 @@
 #include "mv_fsutil.h"
 #include "mv_json.h"
 #include "mv_clock.h"
+#include "mv_paths.h"
 #include "run_part.h"
 
 /* Buffered lines are flushed once they pass this, so memory stays flat. */

@@ -18,6 +18,7 @@
 #include "mv_jobsdb.h"
 #include "mv_json.h"
 #include "mv_clock.h"
+#include "mv_paths.h"
 #include "run_part.h"
 
 #define MAX_FORMATS 32

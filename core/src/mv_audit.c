@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mv_fsutil.h"
+
 static const char ZERO_HASH[65] =
     "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -282,15 +284,10 @@ static int chain_tail(int fd, unsigned long long *seq, char hash[65],
 
 int mv_audit_open(const char *path, char *err, size_t errlen) {
   char dir[4096];
-  snprintf(dir, sizeof dir, "%s", path);
-  char *slash = strrchr(dir, '/');
-  if (slash && slash != dir) {
-    *slash = 0;
-    if (mv_mkdirs_private(dir) != 0) {
-      snprintf(err, errlen, "%s: cannot create folder: %s", dir,
-               strerror(errno));
-      return -1;
-    }
+  if (mv_mkdirs_for_file(path, 0700, dir, sizeof dir) != 0) {
+    snprintf(err, errlen, "%s: cannot create folder: %s", dir,
+             strerror(errno));
+    return -1;
   }
   int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
@@ -542,55 +539,3 @@ void mv_audit_set_digest(unsigned char *digests, size_t n, char hex[65]) {
   sodium_bin2hex(hex, 65, out, sizeof out);
 }
 
-/* --- where records live ----------------------------------------------- */
-
-int mv_mkdirs_private(const char *path) {
-  char p[4096];
-  size_t n = strlen(path);
-  if (n == 0 || n >= sizeof p) {
-    errno = ENAMETOOLONG;
-    return -1;
-  }
-  memcpy(p, path, n + 1);
-  for (char *s = p + 1;; s++) {
-    if (*s == '/' || *s == 0) {
-      char keep = *s;
-      *s = 0;
-      if (mkdir(p, 0700) != 0 && errno != EEXIST) return -1;
-      struct stat st;
-      if (stat(p, &st) != 0) return -1;
-      if (!S_ISDIR(st.st_mode)) {
-        errno = ENOTDIR;
-        return -1;
-      }
-      *s = keep;
-      if (!keep) break;
-    }
-  }
-  return 0;
-}
-
-int mv_data_path(const char *name, char *out, size_t n) {
-  const char *xdg = getenv("XDG_DATA_HOME");
-  int w;
-  /* The XDG spec: a relative value is invalid and ignored. */
-  if (xdg && xdg[0] == '/') {
-    w = snprintf(out, n, "%s/medveil/%s", xdg, name);
-  } else {
-    const char *home = getenv("HOME");
-    if (!home || home[0] != '/') {
-      struct passwd *pw = getpwuid(geteuid());
-      home = pw ? pw->pw_dir : NULL;
-    }
-    if (!home || home[0] != '/') {
-      errno = ENOENT;
-      return -1;
-    }
-    w = snprintf(out, n, "%s/.local/share/medveil/%s", home, name);
-  }
-  if (w < 0 || (size_t)w >= n) {
-    errno = ENAMETOOLONG;
-    return -1;
-  }
-  return 0;
-}

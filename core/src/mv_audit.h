@@ -75,10 +75,5 @@ int mv_audit_parse_line(const char *s, size_t n, unsigned long long *seq,
  * sorted in place. */
 void mv_audit_set_digest(unsigned char *digests, size_t n, char hex[65]);
 
-/* mkdir -p with mode 0700 for the folders it creates. 0 or -1 (errno). */
-int mv_mkdirs_private(const char *path);
-
-/* $XDG_DATA_HOME/medveil/<name> (XDG default ~/.local/share). 0 or -1. */
-int mv_data_path(const char *name, char *out, size_t n);
 
 #endif

@@ -12,11 +12,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int mv_mkdirs(const char *path) {
+int mv_mkdirs(const char *path) { return mv_mkdirs_mode(path, 0755); }
+
+int mv_mkdirs_mode(const char *path, unsigned mode) {
   /* Most outputs land in folders that exist already: one call. Otherwise
    * create the missing parent first, so each missing level costs one
    * failed and one successful call, never a walk from the root. */
-  if (mkdir(path, 0755) == 0 || errno == EEXIST) return 0;
+  if (mkdir(path, (mode_t)mode) == 0 || errno == EEXIST) return 0;
   if (errno != ENOENT) return -1;
   char parent[PATH_MAX];
   if (snprintf(parent, sizeof parent, "%s", path) >= (int)sizeof parent) {
@@ -30,8 +32,23 @@ int mv_mkdirs(const char *path) {
   }
   if (!slash || slash == parent) return -1;
   *slash = 0;
-  if (mv_mkdirs(parent) != 0) return -1;
-  return mkdir(path, 0755) == 0 || errno == EEXIST ? 0 : -1;
+  if (mv_mkdirs_mode(parent, mode) != 0) return -1;
+  return mkdir(path, (mode_t)mode) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+int mv_mkdirs_for_file(const char *file, unsigned mode, char *dir,
+                       size_t n) {
+  if (!dir || n == 0 || snprintf(dir, n, "%s", file) >= (int)n) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  char *slash = strrchr(dir, '/');
+  if (!slash || slash == dir) { /* the current folder, or / */
+    snprintf(dir, n, "%s", slash ? "/" : ".");
+    return 0;
+  }
+  *slash = 0;
+  return mv_mkdirs_mode(dir, mode);
 }
 
 static int same_bytes(const char *a, const char *b) {

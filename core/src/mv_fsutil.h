@@ -4,8 +4,16 @@
 
 #include <stddef.h>
 
-/* mkdir -p (mode 0755). Returns 0 or -1 with errno. */
+/* mkdir -p (mode 0755). Returns 0 or -1 with errno. A file where the last
+ * folder should be passes here (one call on the hot path) and fails at
+ * the first use. */
 int mv_mkdirs(const char *path);
+/* mkdir -p with `mode` for the folders it creates (0700: records). */
+int mv_mkdirs_mode(const char *path, unsigned mode);
+/* mkdir -p of the folder `file` lives in; that folder's path goes into
+ * dir (n bytes), for messages. */
+int mv_mkdirs_for_file(const char *file, unsigned mode, char *dir,
+                       size_t n);
 /* Move tmp to dst unless dst exists. Returns 0 when placed, 1 when dst
  * already existed with identical bytes (tmp removed), 2 when it existed
  * with other bytes (tmp kept for the caller), -1 on error (tmp removed). */

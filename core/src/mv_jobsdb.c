@@ -10,7 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mv_audit.h"
+#include "mv_fsutil.h"
+
 
 struct mv_jobsdb {
   sqlite3 *db;
@@ -50,16 +51,11 @@ mv_jobsdb *mv_jobsdb_open(const char *path, int create, char *err,
   snprintf(db->path, sizeof db->path, "%s", path);
   if (create) {
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash && slash != dir) {
-      *slash = 0;
-      if (mv_mkdirs_private(dir) != 0) {
-        snprintf(err, errlen, "%s: cannot create folder: %s", dir,
-                 strerror(errno));
-        free(db);
-        return NULL;
-      }
+    if (mv_mkdirs_for_file(path, 0700, dir, sizeof dir) != 0) {
+      snprintf(err, errlen, "%s: cannot create folder: %s", dir,
+               strerror(errno));
+      free(db);
+      return NULL;
     }
     /* Create it 0600 ourselves: SQLite would use 0644, and its -wal and
      * -shm files copy the database's mode. */

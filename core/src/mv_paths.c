@@ -2,6 +2,8 @@
  * prefix or the build tree. */
 #include "mv_paths.h"
 
+#include <errno.h>
+#include <pwd.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,5 +91,30 @@ int mv_paths_find(mv_paths *p, char *err, size_t errlen) {
   snprintf(p->rules, sizeof p->rules, "%s/rules", base);
   snprintf(p->scripts, sizeof p->scripts, "%s/scripts", base);
   snprintf(p->models, sizeof p->models, "%s/models", base);
+  return 0;
+}
+
+int mv_data_path(const char *name, char *out, size_t n) {
+  const char *xdg = getenv("XDG_DATA_HOME");
+  int w;
+  /* The XDG spec: a relative value is invalid and ignored. */
+  if (xdg && xdg[0] == '/') {
+    w = snprintf(out, n, "%s/medveil/%s", xdg, name);
+  } else {
+    const char *home = getenv("HOME");
+    if (!home || home[0] != '/') {
+      struct passwd *pw = getpwuid(geteuid());
+      home = pw ? pw->pw_dir : NULL;
+    }
+    if (!home || home[0] != '/') {
+      errno = ENOENT;
+      return -1;
+    }
+    w = snprintf(out, n, "%s/.local/share/medveil/%s", home, name);
+  }
+  if (w < 0 || (size_t)w >= n) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
   return 0;
 }

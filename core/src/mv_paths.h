@@ -19,4 +19,8 @@ typedef struct mv_paths {
 /* Fill `p`; returns 0, or -1 with a reason when a directory is missing. */
 int mv_paths_find(mv_paths *p, char *err, size_t errlen);
 
+/* Where a user's records live: $XDG_DATA_HOME/medveil/<name> (XDG default
+ * ~/.local/share). 0, or -1 with errno when there is no home. */
+int mv_data_path(const char *name, char *out, size_t n);
+
 #endif

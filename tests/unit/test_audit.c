@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "mv_audit.h"
+#include "mv_paths.h"
 #include "mv_test.h"
 
 static char dir[256];

@@ -186,7 +186,11 @@ static void place_output(worker *w, const char *path, const char *fname,
                          const mv_loaded *fmt, mv_doc *doc,
                          unsigned long long bytes_in, const mv_outcome *o);
 
-static void process(worker *w, const char *path) {
+static void expand_archive(worker *w, const char *path);
+
+/* One input file. `top`: a file from the walk, which may be an archive
+ * (archive members come here with top = 0: mv_archive handles nesting). */
+static void process(worker *w, const char *path, int top) {
   job *j = w->j;
   const mv_job_config *cfg = j->cfg;
   char reason[1024];
@@ -202,8 +206,6 @@ static void process(worker *w, const char *path) {
   }
   unsigned long long bytes_in = (unsigned long long)st.st_size;
   tl_input_sha[0] = 0;
-  if (cfg->want_digests && mv_file_digest_hex(path, tl_input_sha, 64) != 0)
-    tl_input_sha[0] = 0;
   uint8_t head[HEAD_BYTES];
   size_t n = 0;
   if (read_head(path, head, &n) != 0) {
@@ -211,11 +213,20 @@ static void process(worker *w, const char *path) {
     reject(j, path, NULL, bytes_in, reason, NULL);
     return;
   }
+  /* One read and one probe decide: a file a format plugin claims is not
+   * an archive (a .nii.gz is gzip). */
+  const mv_loaded *fmt = n ? mv_registry_probe(cfg->registry, head, n) : NULL;
+  if (top && !fmt && mv_archive_sniff(head, n) &&
+      mv_archive_file_is_archive(path)) {
+    expand_archive(w, path);
+    return;
+  }
+  if (cfg->want_digests && mv_file_digest_hex(path, tl_input_sha, 64) != 0)
+    tl_input_sha[0] = 0;
   if (n == 0) {
     reject(j, path, NULL, bytes_in, "empty file", NULL);
     return;
   }
-  const mv_loaded *fmt = mv_registry_probe(cfg->registry, head, n);
   char note[256];
   const mv_loaded *main_fmt =
       fmt ? NULL : mv_registry_companion(cfg->registry, path, note, sizeof note);
@@ -581,7 +592,7 @@ static void settle_collision(job *j, const char *rel) {
 static void archive_member(void *ud, const char *file, const char *shown) {
   worker *w = ud;
   tl_shown = shown;
-  process(w, file);
+  process(w, file, 0);
   tl_shown = NULL;
 }
 
@@ -592,21 +603,7 @@ static void archive_reject(void *ud, const char *shown,
   reject(w->j, shown, NULL, bytes, reason, NULL);
 }
 
-/* A file a format plugin claims is not an archive: a .nii.gz is gzip. */
-static int is_archive(const mv_registry *reg, const char *path) {
-  struct stat st;
-  uint8_t head[HEAD_BYTES];
-  size_t n = 0;
-  return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-         read_head(path, head, &n) == 0 && mv_archive_sniff(head, n) &&
-         !mv_registry_probe(reg, head, n) && mv_archive_file_is_archive(path);
-}
-
-static void process_input(worker *w, const char *path) {
-  if (!is_archive(w->j->cfg->registry, path)) {
-    process(w, path);
-    return;
-  }
+static void expand_archive(worker *w, const char *path) {
   char prefix[4400];
   snprintf(prefix, sizeof prefix, "%s/p%ld-w%d-a%lu-", w->j->tmp_dir,
            (long)getpid(), w->index, w->seq++);
@@ -620,7 +617,7 @@ static void *worker_main(void *arg) {
   job *j = w->j;
   for (char *path; (path = queue_pop(j));) {
     if (w->engine) {
-      process_input(w, path);
+      process(w, path, 1);
     } else {
       reject(j, path, NULL, 0, "worker could not load the policy", NULL);
     }

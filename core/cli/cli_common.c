@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -77,18 +78,13 @@ void mv_cli_review_dir(const char *given, const char *report_abs, char *out,
 
 int mv_cli_open_file(const mv_registry *r, const char *path,
                      const mv_loaded **fmt, mv_doc **doc) {
-  uint8_t head[512];
-  ssize_t n = -1;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    n = read(fd, head, sizeof head);
-    close(fd);
-  }
-  if (n < 0) {
-    mv_cli_error("%s: cannot read", path);
+  uint8_t head[MV_HEAD_BYTES];
+  size_t n = 0;
+  if (mv_read_head(path, head, &n) != 0) {
+    mv_cli_error("%s: cannot read: %s", path, strerror(errno));
     return -1;
   }
-  *fmt = n > 0 ? mv_registry_probe(r, head, (size_t)n) : NULL;
+  *fmt = n > 0 ? mv_registry_probe(r, head, n) : NULL;
   if (!*fmt) {
     mv_cli_error("%s: not a recognised format", path);
     return -1;

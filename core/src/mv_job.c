@@ -22,7 +22,6 @@
 #include "mv_review.h"
 
 #define QUEUE_SLOTS 256
-#define HEAD_BYTES 512
 
 typedef struct job {
   const mv_job_config *cfg;
@@ -172,16 +171,6 @@ static void reject(job *j, const char *input, const char *format,
   finish(j, &row, o);
 }
 
-static int read_head(const char *path, uint8_t *head, size_t *n) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  ssize_t got = read(fd, head, HEAD_BYTES);
-  close(fd);
-  if (got < 0) return -1;
-  *n = (size_t)got;
-  return 0;
-}
-
 static void place_output(worker *w, const char *path, const char *fname,
                          const mv_loaded *fmt, mv_doc *doc,
                          unsigned long long bytes_in, const mv_outcome *o);
@@ -206,9 +195,9 @@ static void process(worker *w, const char *path, int top) {
   }
   unsigned long long bytes_in = (unsigned long long)st.st_size;
   tl_input_sha[0] = 0;
-  uint8_t head[HEAD_BYTES];
+  uint8_t head[MV_HEAD_BYTES];
   size_t n = 0;
-  if (read_head(path, head, &n) != 0) {
+  if (mv_read_head(path, head, &n) != 0) {
     snprintf(reason, sizeof reason, "cannot read: %s", strerror(errno));
     reject(j, path, NULL, bytes_in, reason, NULL);
     return;

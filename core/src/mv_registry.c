@@ -2,7 +2,9 @@
 #include "mv_registry.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -290,6 +292,20 @@ const mv_loaded *mv_registry_find(const mv_registry *r, const char *name) {
   for (size_t i = 0; i < r->n; i++)
     if (strcmp(r->items[i].desc->name, name) == 0) return &r->items[i];
   return NULL;
+}
+
+int mv_read_head(const char *path, uint8_t head[MV_HEAD_BYTES], size_t *n) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t got = read(fd, head, MV_HEAD_BYTES);
+  int e = errno;
+  close(fd);
+  if (got < 0) {
+    errno = e;
+    return -1;
+  }
+  *n = (size_t)got;
+  return 0;
 }
 
 const mv_loaded *mv_registry_probe(const mv_registry *r, const uint8_t *head,

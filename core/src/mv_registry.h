@@ -36,6 +36,11 @@ int mv_registry_load_dir(mv_registry *r, const char *dir, const char *config,
 size_t mv_registry_count(const mv_registry *r);
 const mv_loaded *mv_registry_at(const mv_registry *r, size_t i);
 const mv_loaded *mv_registry_find(const mv_registry *r, const char *name);
+/* How many first bytes of a file the probes see. */
+#define MV_HEAD_BYTES 512
+/* Read the first MV_HEAD_BYTES (fewer for a short file) of `path` into
+ * head. 0, or -1 with errno. */
+int mv_read_head(const char *path, uint8_t head[MV_HEAD_BYTES], size_t *n);
 /* The format plugin with the highest probe score for these first bytes, or
  * NULL when none claims them. */
 const mv_loaded *mv_registry_probe(const mv_registry *r, const uint8_t *head,

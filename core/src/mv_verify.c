@@ -20,7 +20,6 @@
 
 #define CHUNK (1u << 20)
 #define CARRY 64 /* bytes of the previous chunk kept before the next */
-#define HEAD_BYTES 512
 #define MAX_DEPTH 64
 #define FUZZY_NAME_KEY (UINT64_MAX - 1)
 #define FUZZY_ID_KEY (UINT64_MAX - 2)
@@ -180,25 +179,15 @@ static int run_threads(run *r, int jobs, void *(*fn)(void *), void **args) {
 /* ---------------------------------------------------------------------- */
 /* Phase 1: collect.                                                       */
 
-static int read_head(const char *path, uint8_t *head, size_t *n) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  ssize_t got = read(fd, head, HEAD_BYTES);
-  close(fd);
-  if (got < 0) return -1;
-  *n = (size_t)got;
-  return 0;
-}
-
 static void *collect_main(void *arg) {
   run *r = arg;
   size_t ix;
   for (const char *path; (path = take(r, &ix));) {
     if (mv_idvalues_add_name(r->vals, path) == MV_ENOMEM) r->oom = 1;
-    uint8_t head[HEAD_BYTES];
+    uint8_t head[MV_HEAD_BYTES];
     size_t n = 0;
     const mv_loaded *fmt = NULL;
-    if (read_head(path, head, &n) == 0 && n > 0)
+    if (mv_read_head(path, head, &n) == 0 && n > 0)
       fmt = mv_registry_probe(r->cfg->registry, head, n);
     mv_doc *doc = NULL;
     char why[256];
@@ -544,10 +533,10 @@ static int on_box(void *ud, const mv_box *b) {
 
 static void ocr_file(scanner *s, const char *abs) {
   run *r = s->r;
-  uint8_t head[HEAD_BYTES];
+  uint8_t head[MV_HEAD_BYTES];
   size_t n = 0;
   const mv_loaded *fmt = NULL;
-  if (read_head(abs, head, &n) == 0 && n > 0)
+  if (mv_read_head(abs, head, &n) == 0 && n > 0)
     fmt = mv_registry_probe(r->cfg->registry, head, n);
   if (!fmt || !mv_format_has_pixels(fmt->desc->format)) return;
   const mv_format_ops *ops = fmt->desc->format;

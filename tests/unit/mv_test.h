@@ -32,8 +32,28 @@ static int mv_test_checks;
  * reason on stderr. The handle stays open for the life of the test. */
 #ifdef MV_TEST_PLUGINS
 #include <dlfcn.h>
+#include <stdarg.h>
+#include <stdlib.h>
 
 #include "medveil/plugin.h"
+
+/* The host a test gives a plugin it drives directly: log lines on stderr,
+ * everything when mv_test_verbose is set, else warnings and errors. */
+static int mv_test_verbose;
+
+__attribute__((format(printf, 3, 4))) static void mv_test_host_log(
+    int level, const char *who, const char *fmt, ...) {
+  if (!mv_test_verbose && level > MV_LOG_WARN) return;
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "[%d] %s: ", level, who);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+
+static const mv_host mv_test_host = {MV_PLUGIN_ABI, sizeof(mv_host),
+                                     mv_test_host_log, malloc, free};
 
 static inline const mv_plugin *mv_test_load_plugin(const char *so) {
   void *h = dlopen(so, RTLD_NOW | RTLD_LOCAL);

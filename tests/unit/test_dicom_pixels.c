@@ -38,19 +38,6 @@ static const mv_plugin *P;
 static const mv_format_ops *F;
 static void *S;
 static char tmpdir[64];
-static int verbose_log;
-
-static void host_log(int level, const char *who, const char *fmt, ...) {
-  if (!verbose_log && level > MV_LOG_WARN) return;
-  va_list ap;
-  va_start(ap, fmt);
-  fprintf(stderr, "[%d] %s: ", level, who);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-}
-
-static const mv_host host = {MV_PLUGIN_ABI, sizeof(mv_host), host_log, malloc, free};
 
 /* ------------------------------------------------------------- helpers */
 
@@ -779,7 +766,7 @@ static void test_corpus(void) {
 }
 
 int main(int argc, char **argv) {
-  verbose_log = argc > 1 && !strcmp(argv[1], "-v");
+  mv_test_verbose = argc > 1 && !strcmp(argv[1], "-v");
   P = mv_test_load_plugin(MV_BUILD_PLUGIN_DIR "/format-dicom.so");
   CHECK(P != NULL);
   if (!P) TEST_MAIN_END();
@@ -788,7 +775,7 @@ int main(int argc, char **argv) {
   if (!F || F->size < sizeof(mv_format_ops)) TEST_MAIN_END();
   CHECK(F->pixel_info && F->acquire && F->release && F->drop_hidden_pixels);
   char err[256] = "";
-  int rc = P->init(&host, NULL, &S, err, sizeof err);
+  int rc = P->init(&mv_test_host, NULL, &S, err, sizeof err);
   if (rc != MV_OK) fprintf(stderr, "init: %s\n", err);
   CHECK(rc == MV_OK);
   if (rc != MV_OK) TEST_MAIN_END();

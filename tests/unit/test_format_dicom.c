@@ -32,20 +32,6 @@ static const mv_format_ops *F;
 static void *S;
 static char tmpdir[64];
 
-/* ---------------------------------------------------------------- host */
-
-static void host_log(int level, const char *who, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fprintf(stderr, "[%d] %s: ", level, who);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-}
-
-static const mv_host host = {MV_PLUGIN_ABI, sizeof(mv_host), host_log, malloc,
-                             free};
-
 /* ------------------------------------------------------------- helpers */
 
 static int exists(const char *path) {
@@ -1208,7 +1194,7 @@ int main(void) {
   CHECK(F && F->size >= sizeof(mv_format_ops));
   CHECK_STR(F->extension, "dcm");
   char err[256] = "";
-  int rc = P->init(&host, NULL, &S, err, sizeof err);
+  int rc = P->init(&mv_test_host, NULL, &S, err, sizeof err);
   if (rc != MV_OK) fprintf(stderr, "init: %s\n", err);
   CHECK(rc == MV_OK);
   if (rc != MV_OK) TEST_MAIN_END();

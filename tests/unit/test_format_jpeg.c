@@ -30,18 +30,6 @@ static const mv_format_ops *F;
 static void *S;
 static char tmpdir[64];
 
-static void host_log(int level, const char *who, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fprintf(stderr, "[%d] %s: ", level, who);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-}
-
-static const mv_host host = {MV_PLUGIN_ABI, sizeof(mv_host), host_log, malloc,
-                             free};
-
 /* ------------------------------------------------ the base images */
 
 /* 32x24 RGB 4:2:0, baseline, PIL quality 60 */
@@ -797,7 +785,7 @@ int main(void) {
   if (!P) TEST_MAIN_END();
   F = P->format;
   char err[256] = "";
-  CHECK(P->init(&host, NULL, &S, err, sizeof err) == MV_OK);
+  CHECK(P->init(&mv_test_host, NULL, &S, err, sizeof err) == MV_OK);
   snprintf(tmpdir, sizeof tmpdir, "/tmp/mv-test-jpeg-XXXXXX");
   if (!mkdtemp(tmpdir)) {
     perror("mkdtemp");

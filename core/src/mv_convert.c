@@ -199,14 +199,12 @@ static int write_jpeg(const char *path, const mv_image *im) {
 }
 
 int mv_convert_write_frame(const mv_format_ops *ops, mv_doc *doc,
-                           uint32_t frame, mv_outfmt fmt, const char *path,
-                           char *err, size_t errlen) {
+                           const mv_voi *voi, uint32_t frame, mv_outfmt fmt,
+                           const char *path, char *err, size_t errlen) {
   if (fmt == MV_OUTFMT_NATIVE || !has_pixel_ops(ops)) {
     snprintf(err, errlen, "no pixels to convert");
     return MV_EINVAL;
   }
-  mv_voi voi;
-  mv_convert_voi(ops, doc, &voi);
   mv_image img;
   memset(&img, 0, sizeof img);
   char why[256] = "";
@@ -218,7 +216,7 @@ int mv_convert_write_frame(const mv_format_ops *ops, mv_doc *doc,
     return rc;
   }
   mv_image out;
-  rc = mv_convert_render(&img, &voi, &out);
+  rc = mv_convert_render(&img, voi, &out);
   ops->release(doc, frame, NULL, 0, why, sizeof why);
   if (rc != MV_OK) {
     snprintf(err, errlen, "cannot render frame %u: %s", frame, mv_strerror(rc));

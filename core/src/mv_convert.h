@@ -45,10 +45,11 @@ void mv_convert_voi(const mv_format_ops *ops, mv_doc *doc, mv_voi *voi);
  * the caller frees. Returns MV_OK, MV_EINVAL or MV_ENOMEM. */
 int mv_convert_render(const mv_image *img, const mv_voi *voi, mv_image *out);
 
-/* Write image frame `frame` of `doc` as `fmt` to `path` (JPEG: quality 95,
+/* Write image frame `frame` of `doc`, rendered through `voi` (read once
+ * per document with mv_convert_voi), as `fmt` to `path` (JPEG: quality 95,
  * 4:4:4). On failure a reason goes into err and nothing is left at path. */
 int mv_convert_write_frame(const mv_format_ops *ops, mv_doc *doc,
-                           uint32_t frame, mv_outfmt fmt, const char *path,
-                           char *err, size_t errlen);
+                           const mv_voi *voi, uint32_t frame, mv_outfmt fmt,
+                           const char *path, char *err, size_t errlen);
 
 #endif

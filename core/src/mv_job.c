@@ -322,11 +322,13 @@ static void place_converted(worker *w, const char *path, const char *fname,
   }
   int rc = MV_OK;
   uint32_t made = 0;
+  mv_voi voi;
+  mv_convert_voi(ops, doc, &voi);
   for (uint32_t f = 0; f < n && rc == MV_OK; f++, made++) {
     snprintf(tmps[f], sizeof tmps[f], "%s.f%u", tmp, f);
     why[0] = 0;
-    rc = mv_convert_write_frame(ops, doc, f, cfg->output_format, tmps[f], why,
-                                sizeof why);
+    rc = mv_convert_write_frame(ops, doc, &voi, f, cfg->output_format,
+                                tmps[f], why, sizeof why);
   }
   ops->close(doc);
   if (rc == MV_OK && mv_mkdirs(dir) != 0) {

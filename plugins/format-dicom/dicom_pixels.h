@@ -237,6 +237,21 @@ inline uint8_t *element_bytes(DcmElement *el) {
   return nullptr;
 }
 
+/* One stored sample of sb (1 or 2) bytes, host (little-endian) order. */
+inline uint32_t load_sample(const uint8_t *p, size_t sb) {
+  return sb == 1 ? p[0] : static_cast<uint32_t>(p[0] | (p[1] << 8));
+}
+
+/* Stored sample -> value: shift to bit 0, mask, sign-extend. */
+inline int32_t sample_value(const ImageGeom &g, uint32_t raw) {
+  uint32_t shift = g.high_bit + 1 - g.bits_stored;
+  uint32_t mask = g.bits_stored >= 32 ? 0xffffffffu : (1u << g.bits_stored) - 1;
+  uint32_t v = (raw >> shift) & mask;
+  if (g.pixrep && g.bits_stored < 32 && (v >> (g.bits_stored - 1)) & 1u)
+    return static_cast<int32_t>(v | ~mask);
+  return static_cast<int32_t>(v);
+}
+
 /* Clip rectangles to a w*h plane; drops empty ones. */
 std::vector<mv_rect> clip_rects(const mv_rect *r, size_t n, uint32_t w,
                                 uint32_t h);

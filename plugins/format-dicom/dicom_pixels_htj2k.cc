@@ -78,10 +78,6 @@ void quiet_openjph() {
   });
 }
 
-uint32_t sample_at(const RawFrame &raw, size_t idx, size_t sb) {
-  const uint8_t *p = &raw.bytes[idx * sb];
-  return sb == 2 ? uint32_t(p[0] | p[1] << 8) : p[0];
-}
 
 } // namespace
 
@@ -172,18 +168,14 @@ int htj2k_encode(const ImageGeom &g, const RawFrame &raw, std::vector<uint8_t> &
     ojph::mem_outfile out;
     out.open();
     c.write_headers(&out);
-    const uint32_t mask = g.bits_stored >= 32 ? 0xffffffffu : (1u << g.bits_stored) - 1;
     ojph::ui32 comp = 0;
     ojph::line_buf *line = c.exchange(nullptr, comp);
     for (uint32_t y = 0; y < g.rows; y++)
       for (uint32_t k = 0; k < g.spp; k++) {
         if (!line || comp >= g.spp) throw OjphError("encoder asked for an unknown component");
-        for (uint32_t x = 0; x < g.cols; x++) {
-          uint32_t v = sample_at(raw, (size_t(y) * g.cols + x) * g.spp + comp, sb) & mask;
-          int32_t s = static_cast<int32_t>(v);
-          if (g.pixrep && (v >> (g.bits_stored - 1)) & 1u) s = static_cast<int32_t>(v | ~mask);
-          line->i32[x] = s;
-        }
+        for (uint32_t x = 0; x < g.cols; x++)
+          line->i32[x] = sample_value(
+              g, load_sample(&raw.bytes[((size_t(y) * g.cols + x) * g.spp + comp) * sb], sb));
         line = c.exchange(line, comp);
       }
     c.flush();

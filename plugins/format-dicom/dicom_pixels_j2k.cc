@@ -184,15 +184,10 @@ int j2k_encode(const ImageGeom &g, const RawFrame &raw, std::vector<uint8_t> &cs
   o.image->x0 = o.image->y0 = 0;
   o.image->x1 = g.cols;
   o.image->y1 = g.rows;
-  const uint32_t mask = (1u << g.bits_stored) - 1;
   for (size_t i = 0; i < npix; i++)
-    for (uint32_t c = 0; c < g.spp; c++) {
-      const uint8_t *p = &raw.bytes[(i * g.spp + c) * sb];
-      uint32_t v = (sb == 2 ? uint32_t(p[0] | p[1] << 8) : p[0]) & mask;
-      int32_t s = static_cast<int32_t>(v);
-      if (g.pixrep && (v >> (g.bits_stored - 1)) & 1u) s = static_cast<int32_t>(v | ~mask);
-      o.image->comps[c].data[i] = s;
-    }
+    for (uint32_t c = 0; c < g.spp; c++)
+      o.image->comps[c].data[i] =
+          sample_value(g, load_sample(&raw.bytes[(i * g.spp + c) * sb], sb));
   opj_cparameters_t ep;
   opj_set_default_encoder_parameters(&ep);
   ep.irreversible = 0;

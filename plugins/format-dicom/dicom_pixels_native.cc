@@ -132,16 +132,6 @@ inline void rgb_to_ybr(const uint8_t *rgb, uint8_t *ybr) {
   ybr[2] = clamp8(0.5 * r - 0.418688 * g - 0.081312 * b + 128);
 }
 
-/* Stored sample -> value: shift to bit 0, mask, sign-extend. */
-inline int32_t sample_value(const ImageGeom &g, uint32_t raw) {
-  uint32_t shift = g.high_bit + 1 - g.bits_stored;
-  uint32_t mask = g.bits_stored >= 32 ? 0xffffffffu : (1u << g.bits_stored) - 1;
-  uint32_t v = (raw >> shift) & mask;
-  if (g.pixrep && g.bits_stored < 32 && (v >> (g.bits_stored - 1)) & 1u)
-    return static_cast<int32_t>(v | ~mask);
-  return static_cast<int32_t>(v);
-}
-
 /* Value -> stored sample. Bits outside BitsStored are cleared (which also
  * clears overlay bits kept there), except the sign, which is extended
  * upwards when the stored bits start at bit 0, as writers do. */
@@ -154,9 +144,6 @@ inline uint32_t sample_encode(const ImageGeom &g, int32_t value) {
   return (v << shift) & all;
 }
 
-inline uint32_t load_sample(const uint8_t *p, size_t sb) {
-  return sb == 1 ? p[0] : static_cast<uint32_t>(p[0] | (p[1] << 8));
-}
 inline void store_sample(uint8_t *p, size_t sb, uint32_t v) {
   p[0] = static_cast<uint8_t>(v);
   if (sb == 2) p[1] = static_cast<uint8_t>(v >> 8);

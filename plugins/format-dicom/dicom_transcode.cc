@@ -182,6 +182,13 @@ int transcode_commit(mv_doc *doc, char *err, size_t errlen) {
   const std::string goal = t->passthrough ? t->passthrough : DcmXfer(t->xfer).getXferID();
   if (now == goal) return MV_OK;
   ImageGeom g = px.main;
+  /* The codecs carry the BitsStored low bits; stored bits placed higher
+   * (HighBit above BitsStored - 1) would be shifted out of them. */
+  if (strcmp(t->name, "none") && g.high_bit + 1 != g.bits_stored) {
+    set_err(err, errlen, "HighBit %u with BitsStored %u cannot be stored in %s",
+            g.high_bit, g.bits_stored, t->name);
+    return MV_EUNSUPPORTED;
+  }
 
   /* 1. every frame: decode, encode, decode again, compare */
   std::vector<std::vector<uint8_t>> frames(g.frames);

@@ -120,6 +120,13 @@ static int intersects(const mv_rect *a, const mv_rect *b) {
          b->y < a->y + a->h;
 }
 
+static mv_rect union_rect(const mv_rect *a, const mv_rect *b) {
+  int32_t x0 = a->x < b->x ? a->x : b->x, y0 = a->y < b->y ? a->y : b->y;
+  int32_t x1 = a->x + a->w > b->x + b->w ? a->x + a->w : b->x + b->w;
+  int32_t y1 = a->y + a->h > b->y + b->h ? a->y + a->h : b->y + b->h;
+  return (mv_rect){x0, y0, x1 - x0, y1 - y0};
+}
+
 static mv_rect grow(mv_rect r, int by, uint32_t w, uint32_t h) {
   int32_t x0 = r.x - by, y0 = r.y - by, x1 = r.x + r.w + by,
           y1 = r.y + r.h + by;
@@ -370,7 +377,8 @@ static void decide(mv_pixels *px, const mv_pixel_job *job, size_t first,
                  b[i].confidence < low;
     if (b[i].flags & MV_BOX_REGION) {
       dec[i] = D_REDACT;
-    } else if (!ident[i] && (unsure || b[i].confidence < SURE_TEXT) &&
+    } else if (!ident[i] && !(b[i].flags & MV_BOX_SHAPED) &&
+               (unsure || b[i].confidence < SURE_TEXT) &&
                (!looks_like_text(view, b[i].r) || too_big_for_a_word(view, &b[i]))) {
       dec[i] = D_NOISE;
     } else if (b[i].flags & MV_BOX_UNREAD || !b[i].text[0]) {
@@ -546,8 +554,15 @@ static size_t line_rects(const mv_box *b, size_t n, const unsigned char *dec,
      * the ground seems to show the line's end: skipping that costs recall
      * (seed 7: 105 -> 101 boxes) for less over-redaction (4.4% -> 3.5%),
      * and a missed character can be an identifier's. */
-    if (is_line) mv_ink_complete(view, &u);
-    if (is_line) {
+    /* A line the detector found by its characters' shape (MV_BOX_SHAPED)
+     * has its extent already, faint ends included: growing it further
+     * only blacks out the ground. */
+    int shaped = (b[i].flags & MV_BOX_SHAPED) != 0;
+    for (size_t k = 0; shaped && used && k < n; k++)
+      if (used[k] && b[k].line == b[i].line && !(b[k].flags & MV_BOX_SHAPED))
+        shaped = 0;
+    if (is_line && !shaped) mv_ink_complete(view, &u);
+    if (is_line && !shaped) {
       /* A line twice as tall as wide runs down the image whether or not
        * the detector says it turned it (reaching sideways by 3/4 of its
        * height blacked out whole columns of anatomy). */
@@ -611,10 +626,23 @@ static int plane_pass(mv_pixels *px, const mv_pixel_job *job,
       if (img->kind == MV_PLANE_FRAME && img->frame > 0 && frame0->data &&
           mv_image_diff_rect(frame0, img, &diff) == 1) {
         g = grow(diff, 8, img->width, img->height);
+        /* Frame 0's text cut by the changed part is searched whole: a line
+         * half inside it would be found, and redacted, by halves. */
+        size_t f0n = *nseen ? seen[0].count : 0;
+        for (int grew = 1; grew;) {
+          grew = 0;
+          for (size_t k = 0; k < f0n; k++) {
+            mv_rect br = grow(px->boxes[seen[0].first + k].r, 8, img->width,
+                              img->height);
+            if (!intersects(&br, &g)) continue;
+            mv_rect u = union_rect(&g, &br);
+            if (u.x != g.x || u.y != g.y || u.w != g.w || u.h != g.h)
+              g = u, grew = 1;
+          }
+        }
         double share = (double)g.w * g.h / ((double)img->width * img->height);
         if (share < ROI_FULL_SHARE) {
           /* Frame 0's findings outside the changed part still hold. */
-          size_t f0n = *nseen ? seen[0].count : 0;
           for (size_t k = 0; k < f0n; k++) {
             mv_box b = px->boxes[seen[0].first + k];
             if (intersects(&b.r, &g)) continue;

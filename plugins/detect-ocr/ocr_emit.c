@@ -1,8 +1,12 @@
 /* ocr_emit.c - word boxes back to native plane coordinates, to the sink. */
 #include "ocr_internal.h"
 
+#include <leptonica/allheaders.h>
+
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Undo the quarter turns: (u,v) in the rotated image to (x,y) in the padded
@@ -45,8 +49,128 @@ int ocr_emit_map(const ocr_xform *t, int x1, int y1, int x2, int y2,
   return 1;
 }
 
-static int send(ocr_emitter *e, const mv_box *b) {
+int ocr_emit_add_shaped(ocr_emitter *e, const mv_rect *r) {
+  if (e->nshaped == e->capshaped) {
+    size_t cap = e->capshaped ? 2 * e->capshaped : 16;
+    mv_rect *v = realloc(e->shaped, cap * sizeof *v);
+    if (!v) return MV_ENOMEM;
+    e->shaped = v;
+    e->capshaped = cap;
+  }
+  e->shaped[e->nshaped++] = *r;
+  return MV_OK;
+}
+
+/* Area of r inside the chains of characters (overlaps counted twice). */
+static long shaped_area(const ocr_emitter *e, const mv_rect *r) {
+  long a = 0;
+  for (size_t i = 0; i < e->nshaped; i++) {
+    const mv_rect *s = &e->shaped[i];
+    long x1 = r->x > s->x ? r->x : s->x, y1 = r->y > s->y ? r->y : s->y;
+    long x2 = r->x + r->w < s->x + s->w ? r->x + r->w : s->x + s->w;
+    long y2 = r->y + r->h < s->y + s->h ? r->y + r->h : s->y + s->h;
+    if (x2 > x1 && y2 > y1) a += (x2 - x1) * (y2 - y1);
+  }
+  return a;
+}
+
+static void remember(ocr_emitter *e, const mv_rect *r) {
+  if (e->nsent == e->capsent) {
+    size_t cap = e->capsent ? 2 * e->capsent : 64;
+    mv_rect *v = realloc(e->sent, cap * sizeof *v);
+    if (!v) return; /* not remembered: more unread boxes, never fewer */
+    e->sent = v;
+    e->capsent = cap;
+  }
+  e->sent[e->nsent++] = *r;
+}
+
+/* Clip r across the chains of characters it overlaps (its height for a
+ * row, its width for a column), with 2 pixels to spare: word boxes grown
+ * over the ink of a clip take in the anatomy above and below a line, and
+ * the chains know where their characters end. Returns the index of the
+ * chain it overlaps most. */
+static size_t clip_across(const ocr_emitter *e, mv_rect *r) {
+  size_t best = 0;
+  long most = 0;
+  int32_t lo = INT32_MAX, hi = INT32_MIN;
+  int tall = 0;
+  for (size_t i = 0; i < e->nshaped; i++) {
+    const mv_rect *s = &e->shaped[i];
+    long x1 = r->x > s->x ? r->x : s->x, y1 = r->y > s->y ? r->y : s->y;
+    long x2 = r->x + r->w < s->x + s->w ? r->x + r->w : s->x + s->w;
+    long y2 = r->y + r->h < s->y + s->h ? r->y + r->h : s->y + s->h;
+    long a = x2 > x1 && y2 > y1 ? (x2 - x1) * (y2 - y1) : 0;
+    if (a > most) most = a, best = i, tall = s->h > 2 * s->w;
+  }
+  if (!most) return 0;
+  /* Chains found twice (in another polarity or channel) share most of
+   * their band: the tighter one holds. Chains side by side across (the two
+   * halves of a line on a banner's edge) add up. */
+  const mv_rect *c0 = &e->shaped[best];
+  lo = tall ? c0->x : c0->y;
+  hi = tall ? c0->x + c0->w : c0->y + c0->h;
+  for (size_t i = 0; i < e->nshaped; i++) {
+    const mv_rect *s = &e->shaped[i];
+    int overlaps = r->x < s->x + s->w && s->x < r->x + r->w &&
+                   r->y < s->y + s->h && s->y < r->y + r->h;
+    if (i == best || !overlaps || (s->h > 2 * s->w) != tall) continue;
+    int32_t a = tall ? s->x : s->y, b = tall ? s->x + s->w : s->y + s->h;
+    int32_t o = (b < hi ? b : hi) - (a > lo ? a : lo);
+    int32_t small = b - a < hi - lo ? b - a : hi - lo;
+    if (2 * o >= small) {
+      if (a > lo) lo = a;
+      if (b < hi) hi = b;
+    } else if (o > -3) { /* touching: the other half of the line */
+      if (a < lo) lo = a;
+      if (b > hi) hi = b;
+    }
+  }
+  lo -= 2, hi += 2;
+  int32_t *p = tall ? &r->x : &r->y, *len = tall ? &r->w : &r->h;
+  int32_t a = *p > lo ? *p : lo, b = *p + *len < hi ? *p + *len : hi;
+  if (b > a) *p = a, *len = b - a;
+  /* Along: no further than one thickness past the ends of the chains of
+   * its band (a word box grown over the ink of its clip can run on into
+   * the anatomy; pieces of one line found apart are one line). */
+  int32_t blo = lo, bhi = hi, th = hi - lo;
+  lo = INT32_MAX, hi = INT32_MIN;
+  for (size_t i = 0; i < e->nshaped; i++) {
+    const mv_rect *c = &e->shaped[i];
+    int overlaps = r->x < c->x + c->w && c->x < r->x + r->w &&
+                   r->y < c->y + c->h && c->y < r->y + r->h;
+    if (!overlaps || (c->h > 2 * c->w) != tall) continue;
+    int32_t a = tall ? c->x : c->y, b = tall ? c->x + c->w : c->y + c->h;
+    if ((b < bhi ? b : bhi) - (a > blo ? a : blo) <= 0) continue;
+    a = tall ? c->y : c->x, b = tall ? c->y + c->h : c->x + c->w;
+    if (a < lo) lo = a;
+    if (b > hi) hi = b;
+  }
+  if (lo >= hi) return best;
+  lo -= th, hi += th;
+  p = tall ? &r->y : &r->x, len = tall ? &r->h : &r->w;
+  a = *p > lo ? *p : lo, b = *p + *len < hi ? *p + *len : hi;
+  if (b > a) *p = a, *len = b - a;
+  return best;
+}
+
+int ocr_emit_in_chains(const ocr_emitter *e, const mv_rect *r) {
+  return e->nshaped && 2 * shaped_area(e, r) >= (long)r->w * r->h;
+}
+
+static int send(ocr_emitter *e, const mv_box *in) {
   if (e->stopped) return 1;
+  mv_box copy = *in;
+  const mv_box *b = &copy;
+  if (ocr_emit_in_chains(e, &in->r)) {
+    copy.flags |= MV_BOX_SHAPED;
+    /* The words of one chain are one line for the core, which redacts a
+     * line whole: "Dr. E." goes with "LINDQVIST" even when tesseract
+     * reads them as two lines. */
+    size_t chain = clip_across(e, &copy.r);
+    if (copy.line < OCR_CHAIN_LINE) copy.line = OCR_CHAIN_LINE + (uint32_t)chain;
+  }
+  remember(e, &copy.r);
   if (e->sink(e->ud, b) != 0) e->stopped = 1;
   e->emitted++;
   return e->stopped;
@@ -68,9 +192,42 @@ static int too_big_for_a_word(const ocr_xform *t, const mv_rect *r) {
   return (double)r->w * r->h > 0.05 * (double)t->plane_w * t->plane_h;
 }
 
+/* The chain most of r lies in, or -1. */
+static long chain_of(const ocr_emitter *e, const mv_rect *r) {
+  if (!ocr_emit_in_chains(e, r)) return -1;
+  long best = -1, most = 0;
+  for (size_t i = 0; i < e->nshaped; i++) {
+    const mv_rect *s = &e->shaped[i];
+    long x1 = r->x > s->x ? r->x : s->x, y1 = r->y > s->y ? r->y : s->y;
+    long x2 = r->x + r->w < s->x + s->w ? r->x + r->w : s->x + s->w;
+    long y2 = r->y + r->h < s->y + s->h ? r->y + r->h : s->y + s->h;
+    long a = x2 > x1 && y2 > y1 ? (x2 - x1) * (y2 - y1) : 0;
+    if (a > most) most = a, best = (long)i;
+  }
+  return best;
+}
+
 int ocr_emit_words(ocr_emitter *e, const ocr_xform *t, const ocr_words *w,
                    int rotated) {
   int max_line = -1;
+  for (size_t i = 0; i < w->n; i++)
+    if (w->v[i].line > max_line) max_line = w->v[i].line;
+  /* A reading line with a word in a chain is that chain's line, all its
+   * words: tesseract joins "Dr. E." to "LINDQVIST" where the chain breaks
+   * at the wide gap of a monospaced font. */
+  long *chain = max_line >= 0 && e->nshaped
+                    ? malloc((size_t)(max_line + 1) * sizeof *chain)
+                    : NULL;
+  for (int l = 0; chain && l <= max_line; l++) chain[l] = -1;
+  for (size_t i = 0; chain && i < w->n; i++) {
+    const ocr_word *x = &w->v[i];
+    mv_rect r;
+    if (x->line < 0 || chain[x->line] >= 0 ||
+        !ocr_emit_map(t, x->x1, x->y1, x->x2, x->y2, &r))
+      continue;
+    chain[x->line] = chain_of(e, &r);
+  }
+  max_line = -1;
   for (size_t i = 0; i < w->n; i++) {
     const ocr_word *x = &w->v[i];
     mv_box b;
@@ -82,12 +239,18 @@ int ocr_emit_words(ocr_emitter *e, const ocr_xform *t, const ocr_words *w,
     b.confidence = x->conf / 100.0f;
     b.flags = MV_BOX_TEXT | (rotated ? MV_BOX_ROTATED : 0);
     b.line = e->next_line + (uint32_t)x->line;
+    if (chain && x->line >= 0 && chain[x->line] >= 0)
+      b.line = OCR_CHAIN_LINE + (uint32_t)chain[x->line];
     if (x->line > max_line) max_line = x->line;
     /* Both buffers hold 256 bytes; the word was cut at a UTF-8 boundary. */
     memcpy(b.text, x->text, sizeof b.text);
     b.text[sizeof b.text - 1] = 0;
-    if (send(e, &b)) return 1;
+    if (send(e, &b)) {
+      free(chain);
+      return 1;
+    }
   }
+  free(chain);
   e->next_line += (uint32_t)(w->lines > max_line + 1 ? w->lines : max_line + 1);
   return 0;
 }
@@ -109,4 +272,52 @@ int ocr_emit_unread_box(ocr_emitter *e, const ocr_xform *base, int x, int y,
   mv_rect r;
   if (!ocr_emit_map(&t, x, y, x + w, y + h, &r)) return 0;
   return ocr_emit_unread(e, &r);
+}
+
+void ocr_emit_free(ocr_emitter *e) {
+  free(e->shaped);
+  free(e->sent);
+  e->shaped = e->sent = NULL;
+  e->nshaped = e->capshaped = e->nsent = e->capsent = 0;
+}
+
+static int covered(const ocr_emitter *e, const mv_rect *r) {
+  int32_t cx = r->x + r->w / 2, cy = r->y + r->h / 2;
+  for (size_t i = 0; i < e->nsent; i++) {
+    const mv_rect *s = &e->sent[i];
+    if (cx >= s->x && cx < s->x + s->w && cy >= s->y && cy < s->y + s->h)
+      return 1;
+  }
+  return 0;
+}
+
+int ocr_emit_uncovered(ocr_emitter *e, const ocr_xform *base, BOXA *glyphs) {
+  l_int32 n = glyphs ? boxaGetCount(glyphs) : 0;
+  mv_rect run = {0, 0, 0, 0};
+  int open = 0;
+  for (l_int32 i = 0; i <= n && !e->stopped; i++) {
+    mv_rect r;
+    int uncovered = 0;
+    if (i < n) {
+      l_int32 x, y, w, h;
+      if (boxaGetBoxGeometry(glyphs, i, &x, &y, &w, &h) == 0 &&
+          ocr_emit_map(base, x, y, x + w, y + h, &r))
+        uncovered = !covered(e, &r);
+    }
+    if (uncovered) {
+      if (!open) {
+        run = r;
+        open = 1;
+      } else {
+        int32_t x1 = run.x < r.x ? run.x : r.x, y1 = run.y < r.y ? run.y : r.y;
+        int32_t x2 = run.x + run.w > r.x + r.w ? run.x + run.w : r.x + r.w;
+        int32_t y2 = run.y + run.h > r.y + r.h ? run.y + run.h : r.y + r.h;
+        run.x = x1, run.y = y1, run.w = x2 - x1, run.h = y2 - y1;
+      }
+      continue;
+    }
+    if (open && ocr_emit_unread(e, &run)) return 1;
+    open = 0;
+  }
+  return e->stopped;
 }

@@ -16,6 +16,7 @@
 
 struct Pix;
 struct Boxa;
+struct Boxaa;
 struct TessBaseAPI;
 
 #define OCR_NAME "detect-ocr"
@@ -27,6 +28,9 @@ struct TessBaseAPI;
 #define OCR_WORK_LONG_MAX 4000 /* longer sides are downscaled for OCR */
 #define OCR_UPSCALE_BELOW 1000 /* shorter long sides are upscaled 2x */
 #define OCR_PAD 25             /* background border around a page */
+/* Grey images of a plane: luma, then red, green and blue for colour (text
+ * of another hue at the luma of its ground shows in one of them). */
+#define OCR_PLANES 4
 #define OCR_LINE_PAD 10        /* background border around a line clip */
 #define OCR_MAX_LINES 3000     /* lines beyond this are reported UNREAD */
 /* Strokes (ocr_pix_strokes): top-hat size in work pixels, contrast in grey
@@ -43,18 +47,25 @@ struct TessBaseAPI;
 /* Words read below this confidence (0..100) that are thicker than this
  * (native pixels) or cover 5% of the plane are dropped (ocr_emit.c). */
 #define OCR_SURE_WORD 90.0f
+/* A word of a line that only layout analysis found (no chain of characters
+ * under it) counts from this confidence (0..100) on. */
+#define OCR_LAYOUT_SURE 60.0f
 #define OCR_MAX_WORD_ACROSS 64
 /* Page stroke images keep at most this share of pixels (see ocr_pix.c). */
 #define OCR_STROKE_SHARE 0.04
 
 /* How text is found in a page (see ocr_region.c). */
 enum { OCR_MODE_SPARSE = 0, OCR_MODE_LINES = 1 };
+/* Which lines mode=lines reads (see ocr_layout.c): chains of characters and
+ * tesseract's layout analysis, or the chains only (about half the time). */
+enum { OCR_LAYOUT_FULL = 0, OCR_LAYOUT_CHAINS = 1 };
 
 /* Options of one context (policy "options" string over ocr.conf). */
 typedef struct ocr_opts {
   char lang[OCR_LANG_MAX];     /* "eng" or "eng+deu" */
   char tessdata[OCR_PATH_MAX]; /* directory holding <lang>.traineddata */
   int mode;                    /* OCR_MODE_* */
+  int layout;                  /* OCR_LAYOUT_* */
   int rotate;                  /* try 90/180/270 for doubtful lines */
   int upscale;                 /* allow 2x upscaling of small images */
   int budget_ms;               /* per detect(); later lines become UNREAD */
@@ -90,7 +101,9 @@ int ocr_opt_load_conf(ocr_opts *o, const char *models_dir, char *err,
 int ocr_opt_check_langs(const ocr_opts *o, char *err, size_t errlen);
 
 /* ---- ocr_pix.c ---------------------------------------------------------- */
-/* Validate an 8-bit grey/RGB mv_image and convert it to an 8 bpp Pix. */
+/* Validate an 8-bit grey/RGB mv_image and convert it to 8 bpp Pix: out[0]
+ * the luma; for colour, out[1..3] the red, green and blue channels (NULL
+ * for grey, or RGB whose channels are all equal). */
 int ocr_pix_from_image(const mv_image *img, struct Pix **out, char *err,
                        size_t errlen);
 /* 1 when the background (median) is darker than the text (extremes'
@@ -162,6 +175,15 @@ typedef struct ocr_emitter {
   uint32_t next_line; /* unique line numbers within the call */
   size_t emitted;
   int stopped; /* the sink asked to stop */
+  /* Native rects of the chains of characters (ocr_cc.c): boxes lying
+   * mostly inside them are flagged MV_BOX_SHAPED. */
+  mv_rect *shaped;
+  size_t nshaped, capshaped;
+  int chains_known; /* chains were searched (mode=lines): a line outside
+                       them is layout's guess only */
+  /* Native rects of every box sent (to find characters no box covers). */
+  mv_rect *sent;
+  size_t nsent, capsent;
 } ocr_emitter;
 
 /* Map box corners (half-open, read-image coordinates) to a native rect;
@@ -172,6 +194,23 @@ int ocr_emit_map(const ocr_xform *t, int x1, int y1, int x2, int y2,
  * `rotated` adds MV_BOX_ROTATED. Returns non-zero when the sink stopped. */
 int ocr_emit_words(ocr_emitter *e, const ocr_xform *t, const ocr_words *w,
                    int rotated);
+/* 1 when at least half of r lies in chains of characters. */
+int ocr_emit_in_chains(const ocr_emitter *e, const mv_rect *r);
+/* Line numbers from here on belong to chains of characters (box.line of a
+ * word in chain i is OCR_CHAIN_LINE + i); readings number from 0. */
+#define OCR_CHAIN_LINE 0x40000000u
+/* Remember native rect r as a chain of characters. MV_OK or MV_ENOMEM. */
+int ocr_emit_add_shaped(ocr_emitter *e, const mv_rect *r);
+
+/* The characters of a chain (`glyphs`, work coordinates of `base`) that no
+ * box sent so far covers, as UNREAD boxes: one per run of neighbouring
+ * uncovered characters. What tesseract left out of a line it read, or
+ * could not read at all, is still redacted. */
+int ocr_emit_uncovered(ocr_emitter *e, const ocr_xform *base,
+                       struct Boxa *glyphs);
+/* Free what the emitter holds. */
+void ocr_emit_free(ocr_emitter *e);
+
 /* Emit one UNREAD box (confidence 0, empty text) for a native rect. */
 int ocr_emit_unread(ocr_emitter *e, const mv_rect *r);
 
@@ -195,13 +234,15 @@ int ocr_line_emit(ocr_ctx *c, struct Pix *work, const struct Box *lb,
 
 /* ---- ocr_layout.c ------------------------------------------------------- */
 struct Boxa;
-/* Candidate text lines of `work` (work-image coordinates): layout passes on
+/* Candidate text lines of `work` (work-image coordinates): chains of
+ * characters (ocr_cc.c; their components go to *glyphs, one Boxa per chain),
+ * then layout passes on
  * its stroke images (the dark ones also turned by 90 degrees), then on the
  * normalised page (upright and turned); lines too thick for text dropped,
  * side by side pieces of a row joined. `scale` is work pixels per native
  * pixel. NULL when out of memory. Passes after `deadline` (ms) are skipped. */
-struct Boxa *ocr_layout_lines(ocr_ctx *c, struct Pix *work, double scale,
-                              double deadline);
+struct Boxa *ocr_layout_lines(ocr_ctx *c, struct Pix *const *work, double scale,
+                              double deadline, struct Boxaa **glyphs);
 /* Offer the lines of one layout pass with `psm` on `norm` (the work image
  * of size w x h, normalised and padded by OCR_PAD) to `all`. */
 void ocr_layout_pass(ocr_ctx *c, struct Pix *norm, int psm, struct Boxa *all,
@@ -211,11 +252,29 @@ void ocr_layout_join(struct Boxa *all);
 /* 1 when a w x h line runs vertically. */
 int ocr_layout_tall(int w, int h);
 
+/* ---- ocr_cc.c ----------------------------------------------------------- */
+/* Candidate lines (work-image coordinates) from the connected components of
+ * `strokes` (1 bpp, padded by `pad`): chains of three or more components of
+ * one character size along a row or a column, with one edge straight,
+ * standing out from the strokes around them. `scale` is work pixels per
+ * native pixel. With `glyphs`, each line's components (in order along it)
+ * are appended to it as one Boxa, at the line's index. An empty Boxa when
+ * there are none, NULL when out of memory. */
+struct Boxa *ocr_cc_lines(struct Pix *strokes, int pad, double scale,
+                          struct Boxaa *glyphs);
+/* Grow the lines of ocr_cc_lines (and their glyphs, when given) along their
+ * length over the components of `weak` (a stroke image of the same
+ * polarity at a lower contrast, padded by `pad`) that lie in the line's
+ * band and continue it within 1.5 thicknesses: the faint ends of a line on
+ * a shaded ground, punctuation, accents. */
+void ocr_cc_grow(struct Boxa *lines, struct Boxaa *glyphs, struct Pix *weak,
+                 int pad);
+
 /* ---- ocr_region.c ------------------------------------------------------- */
 /* Find and read text in rectangle `roi` (native, already clipped to the
  * plane) of the grey plane `grey`; boxes go to `e`. `deadline_ms` is an
  * absolute monotonic time after which remaining lines are emitted UNREAD. */
-int ocr_region(ocr_ctx *c, struct Pix *grey, const mv_rect *roi,
+int ocr_region(ocr_ctx *c, struct Pix *const *planes, const mv_rect *roi,
                ocr_emitter *e, double deadline_ms, char *err, size_t errlen);
 /* Monotonic clock in milliseconds. */
 double ocr_now_ms(void);

@@ -32,6 +32,9 @@
  * +2 points of identifying boxes found on 60 files, and junk that the
  * too_big rules below more than pay for. */
 #define OCR_LAYOUT_CONTRAST 16
+/* Contrast of the strokes that extend a chain of characters at its ends
+ * (ocr_cc_grow): faint ends of a line over shaded ground. */
+#define OCR_WEAK_CONTRAST 8
 /* Lines thicker than this (native pixels) are not text (see too_big). */
 #define OCR_MAX_ACROSS 64.0
 
@@ -48,8 +51,10 @@ int ocr_layout_tall(int w, int h) { return h > 2 * w && h >= 16; }
  * horizontal line, width of a vertical one). */
 static int across(const BOX *b, int ref_tall) { return ref_tall ? b->w : b->h; }
 
-/* Offer line nb (work coordinates) to `all`; takes ownership of nb. */
-static void offer(BOXA *all, BOX *nb) {
+/* Offer line nb (work coordinates) to `all`; takes ownership of nb. The
+ * first `fixed` lines of `all` (chains of characters) are never replaced:
+ * a layout line holding one is a block of text and picture. */
+static void offer(BOXA *all, BOX *nb, l_int32 fixed) {
   l_int32 have = boxaGetCount(all);
   long area = (long)nb->w * nb->h, cov = 0, inside_area = 0;
   int tall = ocr_layout_tall(nb->w, nb->h), thick = 0, fragments = 1, n = 0;
@@ -75,6 +80,11 @@ static void offer(BOXA *all, BOX *nb) {
   }
   /* Replace fragments by the line holding them: same row (not a block of
    * several rows), and clearly more than the pieces. */
+  for (l_int32 j = 0; j < fixed && fragments; j++) {
+    BOX *o = boxaGetBox(all, j, L_CLONE);
+    if (o && overlap(nb, o) > 0) fragments = 0;
+    boxDestroy(&o);
+  }
   if (fragments && n > 0 && 10 * across(nb, tall) <= 18 * thick &&
       inside_area * 100 <= area * 85) {
     for (l_int32 j = have - 1; j >= 0; j--) {
@@ -140,7 +150,8 @@ static int too_big(int bw, int bh, int w, int h, double scale) {
  * `check`, lines must stand out in it (see stands_out); `scale` (work
  * pixels per native pixel, 0: no check) drops lines too thick for text. */
 static void pass(ocr_ctx *c, PIX *pix, int psm, int quads, BOXA *all, int w,
-                 int h, PIX *check, int min_thick, int ring, double scale) {
+                 int h, PIX *check, int min_thick, int ring, double scale,
+                 l_int32 fixed) {
   BOXA *found = ocr_read_layout(c->api, pix, psm);
   if (!found) return;
   int ph = h + 2 * OCR_PAD; /* height of the unturned padded image */
@@ -169,14 +180,14 @@ static void pass(ocr_ctx *c, PIX *pix, int psm, int quads, BOXA *all, int w,
     if (too_big(x2 - x1, y2 - y1, w, h, scale)) continue;
     BOX *nb = boxCreate(x1, y1, x2 - x1, y2 - y1);
     if (nb && check && !stands_out(check, nb, min_thick, ring)) boxDestroy(&nb);
-    if (nb) offer(all, nb);
+    if (nb) offer(all, nb, fixed);
   }
   boxaDestroy(&found);
 }
 
 void ocr_layout_pass(ocr_ctx *c, PIX *norm, int psm, BOXA *all, int w,
                      int h) {
-  pass(c, norm, psm, 0, all, w, h, NULL, 0, 0, 0);
+  pass(c, norm, psm, 0, all, w, h, NULL, 0, 0, 0, 0);
 }
 
 /* Two lines that continue each other along one row (or column). */
@@ -225,7 +236,41 @@ void ocr_layout_join(BOXA *all) {
   }
 }
 
-BOXA *ocr_layout_lines(ocr_ctx *c, PIX *work, double scale, double deadline) {
+/* Chains of characters in `norm` (one grey image of the work image,
+ * normalised and padded), darker (st[0]) and lighter (st[1]) than their
+ * surroundings, offered to `all`; their characters go to `glyphs`. */
+static void chains(PIX *norm, PIX *const *st, double scale, int w, int h,
+                   BOXA *all, BOXAA *glyphs) {
+  for (int d = 0; d < 2; d++) {
+    BOXAA *g = boxaaCreate(16);
+    BOXA *cl = g && st[d] ? ocr_cc_lines(st[d], OCR_PAD, scale, g) : NULL;
+    if (cl && boxaGetCount(cl)) {
+      PIX *weak = ocr_pix_strokes(norm, d == 0, OCR_STROKE_SIZE,
+                                  OCR_WEAK_CONTRAST, 0);
+      ocr_cc_grow(cl, g, weak, OCR_PAD);
+      pixDestroy(&weak);
+    }
+    for (l_int32 i = 0; cl && i < boxaGetCount(cl); i++) {
+      BOX *b = boxaGetBox(cl, i, L_COPY);
+      if (b && too_big(b->w, b->h, w, h, scale)) boxDestroy(&b);
+      if (!b) continue;
+      offer(all, b, 0);
+      if (glyphs) boxaaAddBoxa(glyphs, boxaaGetBoxa(g, i, L_COPY), L_INSERT);
+    }
+    boxaDestroy(&cl);
+    boxaaDestroy(&g);
+  }
+}
+
+static PIX *strokes_of(PIX *norm, int dark) {
+  return ocr_pix_strokes(norm, dark, OCR_STROKE_SIZE, OCR_LAYOUT_CONTRAST,
+                         OCR_STROKE_SHARE);
+}
+
+BOXA *ocr_layout_lines(ocr_ctx *c, PIX *const *planes, double scale,
+                       double deadline, BOXAA **glyphs) {
+  *glyphs = boxaaCreate(16);
+  PIX *work = planes[0];
   int w = pixGetWidth(work), h = pixGetHeight(work);
   /* Rows of the smallest text kept (OCR_MIN_ROW native pixels). */
   int min_thick = (int)(OCR_MIN_ROW * scale);
@@ -236,22 +281,46 @@ BOXA *ocr_layout_lines(ocr_ctx *c, PIX *work, double scale, double deadline) {
     pixDestroy(&norm);
     return NULL;
   }
-  /* 1. Strokes darker, then lighter, than their surroundings: text over
-   *    anatomy, and text of the other polarity (a banner). */
-  PIX *dark = NULL;
-  for (int d = 1; d >= 0 && ocr_now_ms() < deadline; d--) {
-    PIX *st = ocr_pix_strokes(norm, d, OCR_STROKE_SIZE, OCR_LAYOUT_CONTRAST,
-                               OCR_STROKE_SHARE);
-    if (st) pass(c, st, PSM_SPARSE_TEXT, 0, all, w, h, st, min_thick, 1, scale);
-    if (d) dark = st;
-    else pixDestroy(&st);
+  /* 0. Rows and columns of character-sized strokes (ocr_cc.c), darker,
+   *    then lighter, than their surroundings: first, so that the layout
+   *    passes below only add what they find elsewhere. Then the same in
+   *    each colour channel: grey text on yellow has almost the luma of
+   *    its ground, but not its blue. */
+  PIX *st[2] = {strokes_of(norm, 1), strokes_of(norm, 0)}; /* dark, light */
+  chains(norm, st, scale, w, h, all, *glyphs);
+  for (int i = 1; i < OCR_PLANES; i++) {
+    if (!planes[i]) continue;
+    PIX *cn = ocr_pix_normalise(planes[i], ocr_pix_dark_background(planes[i]),
+                                OCR_PAD);
+    PIX *cst[2] = {cn ? strokes_of(cn, 1) : NULL, cn ? strokes_of(cn, 0) : NULL};
+    if (cn) chains(cn, cst, scale, w, h, all, *glyphs);
+    pixDestroy(&cst[0]);
+    pixDestroy(&cst[1]);
+    pixDestroy(&cn);
   }
+  l_int32 fixed = boxaGetCount(all);
+  if (c->opt.layout == OCR_LAYOUT_CHAINS) {
+    pixDestroy(&st[0]);
+    pixDestroy(&st[1]);
+    pixDestroy(&norm);
+    ocr_layout_join(all);
+    return all;
+  }
+  /* 1. Layout of the stroke images: text over anatomy, and text of the
+   *    other polarity (a banner). */
+  for (int d = 0; d < 2 && ocr_now_ms() < deadline; d++)
+    if (st[d])
+      pass(c, st[d], PSM_SPARSE_TEXT, 0, all, w, h, st[d], min_thick, 1, scale,
+           fixed);
+  PIX *dark = st[0];
+  pixDestroy(&st[1]);
   /* 2. Vertical text: the dark strokes (text, once normalised) turned by a
    *    quarter; either reading direction gives the same lines. */
   if (dark && ocr_now_ms() < deadline) {
     PIX *turned = pixRotateOrth(dark, 1);
     if (turned)
-      pass(c, turned, PSM_SPARSE_TEXT, 1, all, w, h, dark, min_thick, 1, scale);
+      pass(c, turned, PSM_SPARSE_TEXT, 1, all, w, h, dark, min_thick, 1, scale,
+           fixed);
     pixDestroy(&turned);
   }
   /* 3. Sparse layout of the page finds the scattered short lines of
@@ -259,7 +328,7 @@ BOXA *ocr_layout_lines(ocr_ctx *c, PIX *work, double scale, double deadline) {
    *    polarity guess is wrong, or it takes a picture for a block, its
    *    lines would shadow the clean ones of the strokes (measured: +1.5
    *    points found on 60 files). */
-  pass(c, norm, PSM_SPARSE_TEXT, 0, all, w, h, NULL, 0, 0, scale);
+  pass(c, norm, PSM_SPARSE_TEXT, 0, all, w, h, NULL, 0, 0, scale, fixed);
   /* 4. Vertical text on the page itself (clean grounds, where the stroke
    *    image holds only the outlines of thick glyphs): +2 points of
    *    vertical boxes found. Its lines need strokes inside but no clean
@@ -267,7 +336,8 @@ BOXA *ocr_layout_lines(ocr_ctx *c, PIX *work, double scale, double deadline) {
   if (dark && ocr_now_ms() < deadline) {
     PIX *turned = pixRotateOrth(norm, 1);
     if (turned)
-      pass(c, turned, PSM_SPARSE_TEXT, 1, all, w, h, dark, min_thick, 0, scale);
+      pass(c, turned, PSM_SPARSE_TEXT, 1, all, w, h, dark, min_thick, 0, scale,
+           fixed);
     pixDestroy(&turned);
   }
   pixDestroy(&dark);

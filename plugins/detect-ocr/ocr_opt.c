@@ -98,6 +98,13 @@ static int apply_kv(ocr_opts *o, const char *k, const char *v, char *err,
       ocr_set_err(err, errlen, "option 'threshold': expected otsu, adaptive or sauvola");
       return MV_EINVAL;
     }
+  } else if (!strcmp(k, "layout")) {
+    if (!strcmp(v, "full")) o->layout = OCR_LAYOUT_FULL;
+    else if (!strcmp(v, "chains")) o->layout = OCR_LAYOUT_CHAINS;
+    else {
+      ocr_set_err(err, errlen, "option 'layout': expected full or chains");
+      return MV_EINVAL;
+    }
   } else if (!strcmp(k, "budget_ms")) {
     char *end;
     errno = 0;
@@ -109,7 +116,7 @@ static int apply_kv(ocr_opts *o, const char *k, const char *v, char *err,
     o->budget_ms = (int)n;
   } else {
     ocr_set_err(err, errlen, "unknown option '%.40s' (known: lang, tessdata, "
-                "mode, rotate, upscale, threshold, budget_ms)", k);
+                "mode, layout, rotate, upscale, threshold, budget_ms)", k);
     return MV_EINVAL;
   }
   return MV_OK;

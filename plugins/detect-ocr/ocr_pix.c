@@ -9,7 +9,7 @@
 
 int ocr_pix_from_image(const mv_image *img, struct Pix **out, char *err,
                        size_t errlen) {
-  *out = NULL;
+  for (int i = 0; i < OCR_PLANES; i++) out[i] = NULL;
   if (!img || !img->data) {
     ocr_set_err(err, errlen, "no image");
     return MV_EINVAL;
@@ -35,6 +35,7 @@ int ocr_pix_from_image(const mv_image *img, struct Pix **out, char *err,
   if (!pix) return MV_ENOMEM;
   l_uint32 *data = pixGetData(pix);
   l_int32 wpl = pixGetWpl(pix);
+  int colour = 0;
   for (uint64_t y = 0; y < h; y++) {
     const uint8_t *src = (const uint8_t *)img->data + y * img->stride;
     l_uint32 *line = data + y * (uint64_t)wpl;
@@ -46,10 +47,23 @@ int ocr_pix_from_image(const mv_image *img, struct Pix **out, char *err,
         unsigned v = (299u * src[0] + 587u * src[1] + 114u * src[2] + 500u) /
                      1000u;
         SET_DATA_BYTE(line, x, v);
+        colour |= src[0] != src[1] || src[1] != src[2];
       }
     }
   }
-  *out = pix;
+  out[0] = pix;
+  for (int ch = 0; colour && ch < 3; ch++) {
+    PIX *p = pixCreate((l_int32)w, (l_int32)h, 8);
+    if (!p) break; /* the channels only add: luma alone still works */
+    l_uint32 *pd = pixGetData(p);
+    l_int32 pw = pixGetWpl(p);
+    for (uint64_t y = 0; y < h; y++) {
+      const uint8_t *src = (const uint8_t *)img->data + y * img->stride + ch;
+      l_uint32 *line = pd + y * (uint64_t)pw;
+      for (uint64_t x = 0; x < w; x++) SET_DATA_BYTE(line, x, src[3 * x]);
+    }
+    out[1 + ch] = p;
+  }
   return MV_OK;
 }
 

@@ -144,8 +144,8 @@ static int p_detect(void *ctx, const mv_detect_input *in, mv_box_sink sink,
     return MV_EINVAL;
   }
   serialise_openmp();
-  PIX *grey = NULL;
-  int rc = ocr_pix_from_image(img, &grey, err, errlen);
+  PIX *planes[OCR_PLANES] = {NULL};
+  int rc = ocr_pix_from_image(img, planes, err, errlen);
   if (rc) return rc;
 
   ocr_emitter e;
@@ -157,7 +157,7 @@ static int p_detect(void *ctx, const mv_detect_input *in, mv_box_sink sink,
   int W = (int)img->width, H = (int)img->height;
   if (in->n_roi == 0) {
     mv_rect all = {0, 0, W, H};
-    rc = ocr_region(c, grey, &all, &e, deadline, err, errlen);
+    rc = ocr_region(c, planes, &all, &e, deadline, err, errlen);
   } else {
     for (size_t i = 0; i < in->n_roi && rc == MV_OK && !e.stopped; i++) {
       const mv_rect *q = &in->roi[i];
@@ -173,10 +173,11 @@ static int p_detect(void *ctx, const mv_detect_input *in, mv_box_sink sink,
       if (x2 - x1 < 4 || y2 - y1 < 4) continue;
       mv_rect r = {(int32_t)x1, (int32_t)y1, (int32_t)(x2 - x1),
                    (int32_t)(y2 - y1)};
-      rc = ocr_region(c, grey, &r, &e, deadline, err, errlen);
+      rc = ocr_region(c, planes, &r, &e, deadline, err, errlen);
     }
   }
-  pixDestroy(&grey);
+  for (int i = 0; i < OCR_PLANES; i++) pixDestroy(&planes[i]);
+  ocr_emit_free(&e);
   if (rc == MV_OK && ocr_now_ms() > deadline)
     log_msg(c->st, MV_LOG_WARN, "OCR budget exceeded; remaining lines "
             "reported as unread");

@@ -52,12 +52,43 @@ static int read_lines(ocr_ctx *c, PIX *work, BOXA *lines, l_int32 from,
   return rc;
 }
 
-static int run_lines(ocr_ctx *c, PIX *work, const ocr_xform *base,
+static int run_lines(ocr_ctx *c, PIX *const *work, const ocr_xform *base,
                      ocr_emitter *e, double deadline) {
-  BOXA *lines = ocr_layout_lines(c, work, base->scale, deadline);
+  BOXAA *glyphs = NULL;
+  BOXA *lines = ocr_layout_lines(c, work, base->scale, deadline, &glyphs);
   if (!lines) return MV_ENOMEM;
+  int rc = MV_OK;
+  e->chains_known = 1;
+  l_int32 nchains = glyphs ? boxaaGetCount(glyphs) : 0;
+  /* The chains' extents, joined where they continue each other ("Dr. E."
+   * and the name two advances further are one line for the core). */
+  BOXA *ext = boxaCreate(nchains > 0 ? nchains : 1);
+  for (l_int32 i = 0; ext && i < nchains; i++) {
+    BOXA *g = boxaaGetBoxa(glyphs, i, L_CLONE);
+    BOX *b = NULL;
+    if (g && boxaGetExtent(g, NULL, NULL, &b) == 0 && b)
+      boxaAddBox(ext, b, L_INSERT);
+    boxaDestroy(&g);
+  }
+  if (ext) ocr_layout_join(ext);
+  for (l_int32 i = 0; ext && i < boxaGetCount(ext) && rc == MV_OK; i++) {
+    l_int32 x, y, w, h;
+    mv_rect r;
+    if (boxaGetBoxGeometry(ext, i, &x, &y, &w, &h) == 0 &&
+        ocr_emit_map(base, x, y, x + w, y + h, &r))
+      rc = ocr_emit_add_shaped(e, &r);
+  }
+  boxaDestroy(&ext);
   size_t done = 0;
-  int rc = read_lines(c, work, lines, 0, base, e, deadline, &done);
+  if (rc == MV_OK)
+    rc = read_lines(c, work[0], lines, 0, base, e, deadline, &done);
+  /* Characters of the chains that no reading covered. */
+  for (l_int32 i = 0; i < nchains && rc == MV_OK && !e->stopped; i++) {
+    BOXA *g = boxaaGetBoxa(glyphs, i, L_CLONE);
+    ocr_emit_uncovered(e, base, g);
+    boxaDestroy(&g);
+  }
+  boxaaDestroy(&glyphs);
   boxaDestroy(&lines);
   return rc;
 }
@@ -143,14 +174,28 @@ static int run_sparse(ocr_ctx *c, PIX *work, const ocr_xform *base,
   return rc;
 }
 
-int ocr_region(ocr_ctx *c, PIX *grey, const mv_rect *roi, ocr_emitter *e,
-               double deadline, char *err, size_t errlen) {
+/* Clip `pix` to `roi` and scale it by s (NULL when pix is NULL or on
+ * failure). */
+static PIX *clip_scaled(PIX *pix, const mv_rect *roi, double s) {
+  if (!pix) return NULL;
   BOX *rb = boxCreate(roi->x, roi->y, roi->w, roi->h);
-  if (!rb) return MV_ENOMEM;
-  PIX *clip = pixClipRectangle(grey, rb, NULL);
+  PIX *clip = rb ? pixClipRectangle(pix, rb, NULL) : NULL;
   boxDestroy(&rb);
-  if (!clip) return MV_OK; /* empty intersection */
-  int w = pixGetWidth(clip), h = pixGetHeight(clip);
+  if (!clip) return NULL;
+  PIX *work = s == 1.0  ? pixClone(clip)
+              : s > 1.0 ? pixScaleGrayLI(clip, (l_float32)s, (l_float32)s)
+                        : pixScaleAreaMap(clip, (l_float32)s, (l_float32)s);
+  pixDestroy(&clip);
+  return work;
+}
+
+int ocr_region(ocr_ctx *c, PIX *const *planes, const mv_rect *roi,
+               ocr_emitter *e, double deadline, char *err, size_t errlen) {
+  PIX *grey = planes[0];
+  int w = roi->w, h = roi->h;
+  if (roi->x + w > pixGetWidth(grey)) w = pixGetWidth(grey) - roi->x;
+  if (roi->y + h > pixGetHeight(grey)) h = pixGetHeight(grey) - roi->y;
+  if (w <= 0 || h <= 0) return MV_OK; /* empty intersection */
   int lng = w > h ? w : h, sht = w < h ? w : h;
   double s = 1.0;
   if (lng > OCR_WORK_LONG_MAX)
@@ -158,11 +203,9 @@ int ocr_region(ocr_ctx *c, PIX *grey, const mv_rect *roi, ocr_emitter *e,
   else if (c->opt.upscale && 2 * lng <= OCR_WORK_LONG_MAX &&
            (lng < OCR_UPSCALE_BELOW || sht < 100))
     s = 2.0; /* small images and thin text bands */
-  PIX *work = s == 1.0  ? pixClone(clip)
-              : s > 1.0 ? pixScaleGrayLI(clip, (l_float32)s, (l_float32)s)
-                        : pixScaleAreaMap(clip, (l_float32)s, (l_float32)s);
-  pixDestroy(&clip);
-  if (!work) {
+  PIX *work[OCR_PLANES] = {NULL};
+  for (int i = 0; i < OCR_PLANES; i++) work[i] = clip_scaled(planes[i], roi, s);
+  if (!work[0]) {
     ocr_set_err(err, errlen, "cannot scale a %dx%d region", w, h);
     return MV_ENOMEM;
   }
@@ -175,8 +218,8 @@ int ocr_region(ocr_ctx *c, PIX *grey, const mv_rect *roi, ocr_emitter *e,
   base.plane_h = pixGetHeight(grey);
   int rc = c->opt.mode == OCR_MODE_LINES
                ? run_lines(c, work, &base, e, deadline)
-               : run_sparse(c, work, &base, e, deadline);
-  pixDestroy(&work);
+               : run_sparse(c, work[0], &base, e, deadline);
+  for (int i = 0; i < OCR_PLANES; i++) pixDestroy(&work[i]);
   if (rc == MV_EPLUGIN) ocr_set_err(err, errlen, "tesseract recognition failed");
   else if (rc == MV_ENOMEM) ocr_set_err(err, errlen, "out of memory during OCR");
   return rc;

@@ -123,7 +123,10 @@ enum {
   MV_BOX_TEXT = 0x1u,    /* OCR found text here; `text` says what */
   MV_BOX_REGION = 0x2u,  /* a known burned-in region: redact regardless */
   MV_BOX_ROTATED = 0x4u, /* text read at 90, 180 or 270 degrees */
-  MV_BOX_UNREAD = 0x8u   /* looks like text, could not be read */
+  MV_BOX_UNREAD = 0x8u,  /* looks like text, could not be read */
+  MV_BOX_SHAPED = 0x10u  /* lies in a row of character-sized strokes: text
+                            by its shape, whatever the reading says, so the
+                            core never takes it for texture (noise) */
 };
 
 typedef struct mv_box {

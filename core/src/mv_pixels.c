@@ -512,6 +512,17 @@ static int verify_plane(mv_pixels *px, const mv_pixel_job *job,
   return MV_OK;
 }
 
+/* 1 when box r lies in the row (or column) of line u: most of its
+ * thickness inside u's band, and about as thick. */
+static int same_row(const mv_rect *u, const mv_rect *r, int vertical) {
+  int32_t a0 = vertical ? u->x : u->y, a1 = a0 + (vertical ? u->w : u->h);
+  int32_t b0 = vertical ? r->x : r->y, b1 = b0 + (vertical ? r->w : r->h);
+  int32_t o = (a1 < b1 ? a1 : b1) - (a0 > b0 ? a0 : b0);
+  int32_t ta = a1 - a0, tb = b1 - b0;
+  if (tb <= 0 || ta <= 0 || 2 * tb > 3 * ta || 2 * ta > 3 * tb) return 0;
+  return 10 * o >= 6 * (ta < tb ? ta : tb);
+}
+
 /* Whole lines go: the redacted word, and the words of its line next to it
  * (OCR splits and misreads words; a half-redacted name is still a name). */
 static size_t line_rects(const mv_box *b, size_t n, const unsigned char *dec,
@@ -529,13 +540,19 @@ static size_t line_rects(const mv_box *b, size_t n, const unsigned char *dec,
       int vertical = u.h >= 2 * u.w ||
                      ((b[i].flags & MV_BOX_ROTATED) && u.h > u.w);
       int reach = vertical ? (u.w > 8 ? u.w : 8) : (u.h > 8 ? u.h : 8);
+      /* The words of a chain of characters are one row by their shape:
+       * a monospaced "Dr. C." is two advances from the name. */
+      if (b[i].flags & MV_BOX_SHAPED) reach = reach * 5 / 2;
       mv_rect near = u;
       if (vertical) near.y -= reach, near.h += 2 * reach;
       else near.x -= reach, near.w += 2 * reach;
       for (size_t k = 0; k < n; k++) {
-        if (used[k] || b[k].line != b[i].line ||
-            !(b[k].flags & (MV_BOX_TEXT | MV_BOX_UNREAD)) ||
+        if (used[k] || !(b[k].flags & (MV_BOX_TEXT | MV_BOX_UNREAD)) ||
             !intersects(&near, &b[k].r))
+          continue;
+        /* Its line as the detector numbered it, or a word on the same
+         * row by position ("Tel." read apart from the number after it). */
+        if (b[k].line != b[i].line && !same_row(&u, &b[k].r, vertical))
           continue;
         int32_t x0 = u.x < b[k].r.x ? u.x : b[k].r.x;
         int32_t y0 = u.y < b[k].r.y ? u.y : b[k].r.y;

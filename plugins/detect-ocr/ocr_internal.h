@@ -265,7 +265,7 @@ struct Boxa *ocr_cc_lines(struct Pix *strokes, int pad, double scale,
 /* Grow the lines of ocr_cc_lines (and their glyphs, when given) along their
  * length over the components of `weak` (a stroke image of the same
  * polarity at a lower contrast, padded by `pad`) that lie in the line's
- * band and continue it within 1.5 thicknesses: the faint ends of a line on
+ * band and continue it within 2 thicknesses: the faint ends of a line on
  * a shaded ground, punctuation, accents. */
 void ocr_cc_grow(struct Boxa *lines, struct Boxaa *glyphs, struct Pix *weak,
                  int pad);

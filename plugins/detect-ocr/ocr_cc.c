@@ -161,7 +161,7 @@ static void band(const cc_item *v, const int *m, int n, int vertical,
   }
   qsort(scratch, (size_t)n, sizeof *scratch, cmp_int);
   int bottom = scratch[n - 1 - n / 5];
-  int extra = (bottom - top) / 5 + 1;
+  int extra = (bottom - top) / 10 + 1;
   *lo = top - extra;
   *hi = bottom + extra;
 }

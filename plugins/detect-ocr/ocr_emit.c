@@ -126,7 +126,7 @@ static size_t clip_across(const ocr_emitter *e, mv_rect *r) {
       if (b > hi) hi = b;
     }
   }
-  lo -= 2, hi += 2;
+  lo -= 1, hi += 1;
   int32_t *p = tall ? &r->x : &r->y, *len = tall ? &r->w : &r->h;
   int32_t a = *p > lo ? *p : lo, b = *p + *len < hi ? *p + *len : hi;
   if (b > a) *p = a, *len = b - a;

@@ -314,7 +314,7 @@ BOXA *ocr_cc_lines(PIX *strokes, int pad, double scale, BOXAA *glyphs) {
 /* Weak components beyond this are texture: lines are not grown. */
 #define CC_GROW_MAX 60000
 
-void ocr_cc_grow(BOXA *lines, BOXAA *glyphs, PIX *weak, int pad) {
+void ocr_cc_grow(BOXA *lines, BOXAA *glyphs, PIX *weak, int pad, int strict) {
   l_int32 nl = lines ? boxaGetCount(lines) : 0;
   if (!nl || !weak) return;
   BOXA *cc = pixConnCompBB(weak, 8);
@@ -340,6 +340,9 @@ void ocr_cc_grow(BOXA *lines, BOXAA *glyphs, PIX *weak, int pad) {
        * speck (a textured ground is full of them, and they would bridge
        * the gap to the next line). */
       if (2 * ctl > 3 * thick || csl > 3 * thick || 3 * ctl < thick) continue;
+      /* Strict (the other polarity, where texture answers too): of the
+       * line's own height, give or take. */
+      if (strict && (5 * ctl < 3 * thick || 10 * ctl > 13 * thick)) continue;
       int o1 = ct > t0 ? ct : t0;
       int o2 = ct + ctl < t0 + thick ? ct + ctl : t0 + thick;
       if (2 * (o2 - o1) < ctl) continue; /* mostly outside the band */
@@ -357,7 +360,7 @@ void ocr_cc_grow(BOXA *lines, BOXAA *glyphs, PIX *weak, int pad) {
         x -= pad, y -= pad;
         int cs = vertical ? y : x, csl = vertical ? h : w;
         int gap = cs >= b ? cs - b : a >= cs + csl ? a - (cs + csl) : 0;
-        if (gap > 2 * thick) continue; /* a monospaced ". " gap */
+        if (gap > (strict ? thick : 2 * thick)) continue; /* ". " in mono */
         if (cs + csl > b) b = cs + csl;
         if (cs < a) a = cs;
         /* Inside already: nothing new, but it is ink of the line. Its

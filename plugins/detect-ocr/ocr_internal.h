@@ -266,9 +266,10 @@ struct Boxa *ocr_cc_lines(struct Pix *strokes, int pad, double scale,
  * length over the components of `weak` (a stroke image of the same
  * polarity at a lower contrast, padded by `pad`) that lie in the line's
  * band and continue it within 2 thicknesses: the faint ends of a line on
- * a shaded ground, punctuation, accents. */
+ * a shaded ground, punctuation, accents. `strict` (strokes of the other
+ * polarity): components of about the line's height, within 1 thickness. */
 void ocr_cc_grow(struct Boxa *lines, struct Boxaa *glyphs, struct Pix *weak,
-                 int pad);
+                 int pad, int strict);
 
 /* ---- ocr_region.c ------------------------------------------------------- */
 /* Find and read text in rectangle `roi` (native, already clipped to the

@@ -241,14 +241,19 @@ void ocr_layout_join(BOXA *all) {
  * surroundings, offered to `all`; their characters go to `glyphs`. */
 static void chains(PIX *norm, PIX *const *st, double scale, int w, int h,
                    BOXA *all, BOXAA *glyphs) {
+  PIX *weak[2] = {NULL, NULL}; /* made when a chain needs them */
   for (int d = 0; d < 2; d++) {
     BOXAA *g = boxaaCreate(16);
     BOXA *cl = g && st[d] ? ocr_cc_lines(st[d], OCR_PAD, scale, g) : NULL;
-    if (cl && boxaGetCount(cl)) {
-      PIX *weak = ocr_pix_strokes(norm, d == 0, OCR_STROKE_SIZE,
-                                  OCR_WEAK_CONTRAST, 0);
-      ocr_cc_grow(cl, g, weak, OCR_PAD);
-      pixDestroy(&weak);
+    /* Grown over the faint strokes of its own polarity, then of the other:
+     * a line running from a dark part of a banner onto a lighter one is
+     * lighter than its ground at one end and darker at the other. */
+    for (int k = 0; cl && boxaGetCount(cl) && k < 2; k++) {
+      int pol = k == 0 ? d : 1 - d;
+      if (!weak[pol])
+        weak[pol] = ocr_pix_strokes(norm, pol == 0, OCR_STROKE_SIZE,
+                                    OCR_WEAK_CONTRAST, 0);
+      ocr_cc_grow(cl, g, weak[pol], OCR_PAD, k == 1);
     }
     for (l_int32 i = 0; cl && i < boxaGetCount(cl); i++) {
       BOX *b = boxaGetBox(cl, i, L_COPY);
@@ -260,6 +265,8 @@ static void chains(PIX *norm, PIX *const *st, double scale, int w, int h,
     boxaDestroy(&cl);
     boxaaDestroy(&g);
   }
+  pixDestroy(&weak[0]);
+  pixDestroy(&weak[1]);
 }
 
 static PIX *strokes_of(PIX *norm, int dark) {

@@ -155,7 +155,7 @@ static size_t clip_across(const ocr_emitter *e, mv_rect *r) {
 }
 
 int ocr_emit_in_chains(const ocr_emitter *e, const mv_rect *r) {
-  return e->nshaped && 2 * shaped_area(e, r) >= (long)r->w * r->h;
+  return e->nshaped && 4 * shaped_area(e, r) >= (long)r->w * r->h;
 }
 
 static int send(ocr_emitter *e, const mv_box *in) {

@@ -194,7 +194,7 @@ int ocr_emit_map(const ocr_xform *t, int x1, int y1, int x2, int y2,
  * `rotated` adds MV_BOX_ROTATED. Returns non-zero when the sink stopped. */
 int ocr_emit_words(ocr_emitter *e, const ocr_xform *t, const ocr_words *w,
                    int rotated);
-/* 1 when at least half of r lies in chains of characters. */
+/* 1 when at least a quarter of r lies in chains of characters. */
 int ocr_emit_in_chains(const ocr_emitter *e, const mv_rect *r);
 /* Line numbers from here on belong to chains of characters (box.line of a
  * word in chain i is OCR_CHAIN_LINE + i); readings number from 0. */

@@ -7,6 +7,8 @@
 # files (GREYSCALE_CINE.zip unpacked). Everything runs once, one thread each
 # (OMP_THREAD_LIMIT=1, --jobs 1), one after the other, in this script.
 # env: MEDVEIL (default $MEDVEIL_BUILD/medveil or build/medveil), MEDVEIL_SHARED,
+#      BENCH_RULES (default research; a policy file with options ocr =
+#      "layout=chains" measures the chains-only layout),
 #      KEEP=1 to keep the temp dir.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -49,7 +51,7 @@ if [ -x "$MEDVEIL" ] && "$MEDVEIL" detect --help >/dev/null 2>&1; then
   # --jobs 1 when detect has it (the first version ran one thread without it)
   jobs=(); "$MEDVEIL" detect --help 2>&1 | grep -q -- --jobs && jobs=(--jobs 1)
   t0=$(now)
-  "$MEDVEIL" detect --rules research "${jobs[@]}" "${files[@]}" >"$tmp/detect.jsonl" 2>"$tmp/detect.err"
+  "$MEDVEIL" detect --rules "${BENCH_RULES:-research}" "${jobs[@]}" "${files[@]}" >"$tmp/detect.jsonl" 2>"$tmp/detect.err"
   rc=$?
   t1=$(now)
   # detect decodes the DICOM files itself: the same planes tesseract got
@@ -80,7 +82,7 @@ fi
 if [ -x "$MEDVEIL" ]; then
   "$MEDVEIL" keygen "$tmp/key" >/dev/null 2>&1
   t0=$(now)
-  "$MEDVEIL" run --rules research --key "$tmp/key" --report "$tmp/report.json" --out "$tmp/out" \
+  "$MEDVEIL" run --rules "${BENCH_RULES:-research}" --key "$tmp/key" --report "$tmp/report.json" --out "$tmp/out" \
     --jobs 1 --quiet "$tmp/set" >/dev/null 2>&1
   rc=$?
   t1=$(now)

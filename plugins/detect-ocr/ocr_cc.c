@@ -38,6 +38,7 @@
  * images: the ring ratio 4 and this remove half the false chains' area, for
  * a tenth of the text chains (mostly found again in another channel). */
 #define CC_SHORT_SPREAD 0.15
+#define CC_SPREAD 0.35 /* for longer chains (Doppler, ECG traces) */
 #define CC_SHORT_RING_RATIO 8.0
 
 typedef struct cc_item {
@@ -253,9 +254,8 @@ static void chain(PIX *strokes, int pad, cc_item *v, int n, int *order,
     if (vertical && nm < 4) continue;
     /* Three "characters" of different sizes are blobs: the characters of a
      * line are of one height, give or take an x-height. */
-    if (nm <= 3 && size_spread(v, members, nm, vertical, scratch + 2 * n) >
-                       CC_SHORT_SPREAD)
-      continue;
+    double spread = size_spread(v, members, nm, vertical, scratch + 2 * n);
+    if (spread > (nm <= 3 ? CC_SHORT_SPREAD : CC_SPREAD)) continue;
     /* Across, the band of the characters, not of the union: a glyph
      * touching an edge of the anatomy in the stroke image is a tall
      * "character" that would widen the line over the picture. */

@@ -205,7 +205,8 @@ echo "# memory cap: $cap"
 # running at the same time leave .part files of their own under /tmp, so
 # .part files are looked for in this run's OUT only (below).
 strays() {
-  find /tmp -xdev -maxdepth 4 -name '*mvhostile*' 2>/dev/null |
+  # find fails when another test's temp dir vanishes under it: not ours.
+  { find /tmp -xdev -maxdepth 4 -name '*mvhostile*' 2>/dev/null || true; } |
     awk -v t="$tmp" 'index($0, t "/in/") != 1' | LC_ALL=C sort
 }
 strays >strays.before

@@ -89,8 +89,9 @@ static void remember(ocr_emitter *e, const mv_rect *r) {
  * row, its width for a column), with 2 pixels to spare: word boxes grown
  * over the ink of a clip take in the anatomy above and below a line, and
  * the chains know where their characters end. Returns the index of the
- * chain it overlaps most. */
-static size_t clip_across(const ocr_emitter *e, mv_rect *r) {
+ * chain it overlaps most, or -1 (nothing cut) when it lies mostly outside
+ * that chain's band: a word of the next row. */
+static long clip_across(const ocr_emitter *e, mv_rect *r) {
   size_t best = 0;
   long most = 0;
   int32_t lo = INT32_MAX, hi = INT32_MIN;
@@ -103,7 +104,7 @@ static size_t clip_across(const ocr_emitter *e, mv_rect *r) {
     long a = x2 > x1 && y2 > y1 ? (x2 - x1) * (y2 - y1) : 0;
     if (a > most) most = a, best = i, tall = s->h > 2 * s->w;
   }
-  if (!most) return 0;
+  if (!most) return -1;
   /* Chains found twice (in another polarity or channel) share most of
    * their band: the tighter one holds. Chains side by side across (the two
    * halves of a line on a banner's edge) add up. */
@@ -128,6 +129,9 @@ static size_t clip_across(const ocr_emitter *e, mv_rect *r) {
   }
   lo -= 1, hi += 1;
   int32_t *p = tall ? &r->x : &r->y, *len = tall ? &r->w : &r->h;
+  /* A word mostly outside the band belongs to the next row: not cut. */
+  int32_t o = (*p + *len < hi ? *p + *len : hi) - (*p > lo ? *p : lo);
+  if (2 * o < *len) return -1;
   int32_t a = *p > lo ? *p : lo, b = *p + *len < hi ? *p + *len : hi;
   if (b > a) *p = a, *len = b - a;
   /* Along: no further than one thickness past the ends of the chains of
@@ -146,12 +150,12 @@ static size_t clip_across(const ocr_emitter *e, mv_rect *r) {
     if (a < lo) lo = a;
     if (b > hi) hi = b;
   }
-  if (lo >= hi) return best;
+  if (lo >= hi) return (long)best;
   lo -= th, hi += th;
   p = tall ? &r->y : &r->x, len = tall ? &r->h : &r->w;
   a = *p > lo ? *p : lo, b = *p + *len < hi ? *p + *len : hi;
   if (b > a) *p = a, *len = b - a;
-  return best;
+  return (long)best;
 }
 
 int ocr_emit_in_chains(const ocr_emitter *e, const mv_rect *r) {
@@ -162,12 +166,12 @@ static int send(ocr_emitter *e, const mv_box *in) {
   if (e->stopped) return 1;
   mv_box copy = *in;
   const mv_box *b = &copy;
-  if (ocr_emit_in_chains(e, &in->r)) {
+  long chain = ocr_emit_in_chains(e, &in->r) ? clip_across(e, &copy.r) : -1;
+  if (chain >= 0) {
     copy.flags |= MV_BOX_SHAPED;
     /* The words of one chain are one line for the core, which redacts a
      * line whole: "Dr. E." goes with "LINDQVIST" even when tesseract
      * reads them as two lines. */
-    size_t chain = clip_across(e, &copy.r);
     if (copy.line < OCR_CHAIN_LINE) copy.line = OCR_CHAIN_LINE + (uint32_t)chain;
   }
   remember(e, &copy.r);

@@ -135,18 +135,19 @@ static int line_like(const cc_item *v, const int *m, int n, int vertical,
 /* Chain char-sized items along rows (or columns) and add the lines. */
 /* Stroke density inside a line box and in the ring around it (grown by half
  * the line's thickness plus 2). */
-static void ring_density(PIX *st, int pad, int x, int y, int w, int h,
-                         int vertical, double *din, double *dring) {
+static void ring_density(PIX *st, PIX *ring_st, int pad, int x, int y, int w,
+                         int h, int vertical, double *din, double *dring) {
   int thick = vertical ? w : h, g = thick / 2 + 2;
-  l_int32 n_in = 0, n_out = 0;
+  l_int32 n_in = 0, r_in = 0, r_out = 0;
   BOX *a = boxCreate(x + pad, y + pad, w, h);
   BOX *b = boxCreate(x + pad - g, y + pad - g, w + 2 * g, h + 2 * g);
   BOX *bc = b ? boxClipToRectangle(b, pixGetWidth(st), pixGetHeight(st)) : NULL;
   if (a) pixCountPixelsInRect(st, a, &n_in, NULL);
-  if (bc) pixCountPixelsInRect(st, bc, &n_out, NULL);
+  if (a) pixCountPixelsInRect(ring_st, a, &r_in, NULL);
+  if (bc) pixCountPixelsInRect(ring_st, bc, &r_out, NULL);
   long a_in = (long)w * h, a_out = bc ? (long)bc->w * bc->h : 0;
   *din = a_in > 0 ? (double)n_in / a_in : 0;
-  *dring = a_out > a_in ? (double)(n_out - n_in) / (a_out - a_in) : 0;
+  *dring = a_out > a_in ? (double)(r_out - r_in) / (a_out - a_in) : 0;
   boxDestroy(&a);
   boxDestroy(&b);
   boxDestroy(&bc);
@@ -220,6 +221,15 @@ static void chain(PIX *strokes, int pad, cc_item *v, int n, int *order,
     next[i] = head[r];
     head[r] = i;
   }
+  /* Two passes: the chains that look like lines but for their ring, then
+   * the ring of each measured without the strokes of the others (a line
+   * stacked under another has that line in its ring). */
+  PIX *ring_st = NULL, *mask = pixCreateTemplate(strokes);
+  for (int pass = 0; pass < 2; pass++) {
+    if (pass == 1) {
+      ring_st = mask ? pixSubtract(NULL, strokes, mask) : NULL;
+      if (!ring_st) ring_st = pixClone(strokes);
+    }
   for (int r = 0; r < n; r++) {
     int nm = 0;
     for (int i = head[r]; i >= 0; i = next[i]) members[nm++] = order[i];
@@ -237,10 +247,20 @@ static void chain(PIX *strokes, int pad, cc_item *v, int n, int *order,
     /* A turned line must come out tall, a row wide: otherwise it is a
      * stack of rows, which the other direction reads. */
     if (vertical != ocr_layout_tall(x2 - x1, y2 - y1)) continue;
+    if (vertical && nm < 4) continue;
+    double spread = size_spread(v, members, nm, vertical, scratch + 2 * n);
+    if (spread > (nm <= 3 ? CC_SHORT_SPREAD : CC_SPREAD)) continue;
+    if (pass == 0) {
+      if (mask)
+        pixRasterop(mask, x1 + pad, y1 + pad, x2 - x1, y2 - y1, PIX_SET, NULL,
+                    0, 0);
+      continue;
+    }
     /* Standing out: dense strokes inside, few in the ring around. Chains
      * in speckle have about as many strokes around as inside. */
     double din, dring;
-    ring_density(strokes, pad, x1, y1, x2 - x1, y2 - y1, vertical, &din, &dring);
+    ring_density(strokes, ring_st, pad, x1, y1, x2 - x1, y2 - y1, vertical,
+                 &din, &dring);
     /* Thin fonts (a 16 px serif turned) are sparse inside: on a clean
      * ground they still stand out. */
     int clean = dring <= CC_CLEAN_RING && din >= CC_MIN_DENSITY_CLEAN;
@@ -249,13 +269,6 @@ static void chain(PIX *strokes, int pad, cc_item *v, int n, int *order,
     /* Three blobs side by side happen in any texture: a short chain needs
      * a cleaner ring still. */
     if (nm <= 3 && dring * CC_SHORT_RING_RATIO > din) continue;
-    /* Speckle is stretched across the beam: stacks of streaks look like
-     * turned characters, so a turned line needs one more. */
-    if (vertical && nm < 4) continue;
-    /* Three "characters" of different sizes are blobs: the characters of a
-     * line are of one height, give or take an x-height. */
-    double spread = size_spread(v, members, nm, vertical, scratch + 2 * n);
-    if (spread > (nm <= 3 ? CC_SHORT_SPREAD : CC_SPREAD)) continue;
     /* Across, the band of the characters, not of the union: a glyph
      * touching an edge of the anatomy in the stroke image is a tall
      * "character" that would widen the line over the picture. */
@@ -288,6 +301,9 @@ static void chain(PIX *strokes, int pad, cc_item *v, int n, int *order,
     boxaAddBox(out, b, L_INSERT);
     if (g) boxaaAddBoxa(glyphs, g, L_INSERT);
   }
+  }
+  pixDestroy(&ring_st);
+  pixDestroy(&mask);
 }
 
 BOXA *ocr_cc_lines(PIX *strokes, int pad, double scale, BOXAA *glyphs) {

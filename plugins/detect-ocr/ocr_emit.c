@@ -49,6 +49,14 @@ int ocr_emit_map(const ocr_xform *t, int x1, int y1, int x2, int y2,
   return 1;
 }
 
+/* Area common to a and b. */
+static long overlap_area(const mv_rect *a, const mv_rect *b) {
+  long x1 = a->x > b->x ? a->x : b->x, y1 = a->y > b->y ? a->y : b->y;
+  long x2 = a->x + a->w < b->x + b->w ? a->x + a->w : b->x + b->w;
+  long y2 = a->y + a->h < b->y + b->h ? a->y + a->h : b->y + b->h;
+  return x2 > x1 && y2 > y1 ? (x2 - x1) * (y2 - y1) : 0;
+}
+
 int ocr_emit_add_shaped(ocr_emitter *e, const mv_rect *r) {
   if (e->nshaped == e->capshaped) {
     size_t cap = e->capshaped ? 2 * e->capshaped : 16;
@@ -66,10 +74,7 @@ static long shaped_area(const ocr_emitter *e, const mv_rect *r) {
   long a = 0;
   for (size_t i = 0; i < e->nshaped; i++) {
     const mv_rect *s = &e->shaped[i];
-    long x1 = r->x > s->x ? r->x : s->x, y1 = r->y > s->y ? r->y : s->y;
-    long x2 = r->x + r->w < s->x + s->w ? r->x + r->w : s->x + s->w;
-    long y2 = r->y + r->h < s->y + s->h ? r->y + r->h : s->y + s->h;
-    if (x2 > x1 && y2 > y1) a += (x2 - x1) * (y2 - y1);
+    a += overlap_area(r, s);
   }
   return a;
 }
@@ -98,10 +103,7 @@ static long clip_across(const ocr_emitter *e, mv_rect *r) {
   int tall = 0;
   for (size_t i = 0; i < e->nshaped; i++) {
     const mv_rect *s = &e->shaped[i];
-    long x1 = r->x > s->x ? r->x : s->x, y1 = r->y > s->y ? r->y : s->y;
-    long x2 = r->x + r->w < s->x + s->w ? r->x + r->w : s->x + s->w;
-    long y2 = r->y + r->h < s->y + s->h ? r->y + r->h : s->y + s->h;
-    long a = x2 > x1 && y2 > y1 ? (x2 - x1) * (y2 - y1) : 0;
+    long a = overlap_area(r, s);
     if (a > most) most = a, best = i, tall = s->h > 2 * s->w;
   }
   if (!most) return -1;
@@ -202,10 +204,7 @@ static long chain_of(const ocr_emitter *e, const mv_rect *r) {
   long best = -1, most = 0;
   for (size_t i = 0; i < e->nshaped; i++) {
     const mv_rect *s = &e->shaped[i];
-    long x1 = r->x > s->x ? r->x : s->x, y1 = r->y > s->y ? r->y : s->y;
-    long x2 = r->x + r->w < s->x + s->w ? r->x + r->w : s->x + s->w;
-    long y2 = r->y + r->h < s->y + s->h ? r->y + r->h : s->y + s->h;
-    long a = x2 > x1 && y2 > y1 ? (x2 - x1) * (y2 - y1) : 0;
+    long a = overlap_area(r, s);
     if (a > most) most = a, best = (long)i;
   }
   return best;

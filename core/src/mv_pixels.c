@@ -554,13 +554,7 @@ static size_t line_rects(const mv_box *b, size_t n, const unsigned char *dec,
          * row by position ("Tel." read apart from the number after it). */
         if (b[k].line != b[i].line && !same_row(&u, &b[k].r, vertical))
           continue;
-        int32_t x0 = u.x < b[k].r.x ? u.x : b[k].r.x;
-        int32_t y0 = u.y < b[k].r.y ? u.y : b[k].r.y;
-        int32_t x1 = u.x + u.w > b[k].r.x + b[k].r.w ? u.x + u.w
-                                                     : b[k].r.x + b[k].r.w;
-        int32_t y1 = u.y + u.h > b[k].r.y + b[k].r.h ? u.y + u.h
-                                                     : b[k].r.y + b[k].r.h;
-        u = (mv_rect){x0, y0, x1 - x0, y1 - y0};
+        u = union_rect(&u, &b[k].r);
         used[k] = 1;
         grew = 1;
       }

@@ -33,8 +33,8 @@
 /* ... or, with a ring this clean, this dense inside (thin strokes). */
 #define CC_CLEAN_RING 0.01
 #define CC_MIN_DENSITY_CLEAN 0.12
-/* A chain of three or fewer whose thicknesses spread more than this (median
- * absolute deviation over the mean) is blobs. Measured on 60 generated
+/* A chain of three whose thicknesses spread more than this (median absolute
+ * deviation over the mean) is blobs. Measured on 60 generated
  * images: the ring ratio 4 and this remove half the false chains' area, for
  * a tenth of the text chains (mostly found again in another channel). */
 #define CC_SHORT_SPREAD 0.15
@@ -132,9 +132,8 @@ static int line_like(const cc_item *v, const int *m, int n, int vertical,
   return 8 * d <= thick;
 }
 
-/* Chain char-sized items along rows (or columns) and add the lines. */
-/* Stroke density inside a line box and in the ring around it (grown by half
- * the line's thickness plus 2). */
+/* Stroke density inside a line box (`st`) and in the ring around it (grown
+ * by half the line's thickness plus 2; counted in `ring_st`). */
 static void ring_density(PIX *st, PIX *ring_st, int pad, int x, int y, int w,
                          int h, int vertical, double *din, double *dring) {
   int thick = vertical ? w : h, g = thick / 2 + 2;
@@ -155,7 +154,7 @@ static void ring_density(PIX *st, PIX *ring_st, int pad, int x, int y, int w,
 
 /* The band of a line across its direction: from the 20th percentile of
  * the characters' tops to the 80th of their bottoms (ascenders and
- * accents are few), widened by a fifth of its thickness either side. */
+ * accents are few), widened by a tenth of its thickness either side. */
 static void band(const cc_item *v, const int *m, int n, int vertical,
                  int *scratch, int *lo, int *hi) {
   for (int i = 0; i < n; i++) scratch[i] = geo(&v[m[i]], vertical).t;
@@ -183,7 +182,41 @@ static double size_spread(const cc_item *v, const int *m, int n, int vertical,
   return sum > 0 ? mad(scratch, n) / (sum / n) : 0;
 }
 
-/* `scratch` holds 3n ints. */
+/* The union box of members m[0..n). */
+static void bounds(const cc_item *v, const int *m, int n, int *x1, int *y1,
+                   int *x2, int *y2) {
+  *x1 = v[m[0]].x, *y1 = v[m[0]].y;
+  *x2 = *x1 + v[m[0]].w, *y2 = *y1 + v[m[0]].h;
+  for (int j = 1; j < n; j++) {
+    const cc_item *c = &v[m[j]];
+    if (c->x < *x1) *x1 = c->x;
+    if (c->y < *y1) *y1 = c->y;
+    if (c->x + c->w > *x2) *x2 = c->x + c->w;
+    if (c->y + c->h > *y2) *y2 = c->y + c->h;
+  }
+}
+
+/* Members m[0..n) look like a line but for the ring around them: enough of
+ * them with one edge straight, running the right way, of one height. Their
+ * union box goes to (x1,y1)-(x2,y2). `scratch` holds n ints. */
+static int candidate(const cc_item *v, const int *m, int n, int vertical,
+                     int *scratch, int *x1, int *y1, int *x2, int *y2) {
+  if (n == 0 || !line_like(v, m, n, vertical, scratch)) return 0;
+  bounds(v, m, n, x1, y1, x2, y2);
+  /* A turned line must come out tall, a row wide: otherwise it is a stack
+   * of rows, which the other direction reads. */
+  if (vertical != ocr_layout_tall(*x2 - *x1, *y2 - *y1)) return 0;
+  /* Speckle is stretched across the beam: stacks of streaks look like
+   * turned characters, so a turned line needs one more. */
+  if (vertical && n < 4) return 0;
+  /* "Characters" of different sizes are blobs: the characters of a line
+   * are of one height, give or take an x-height. */
+  double spread = size_spread(v, m, n, vertical, scratch);
+  return spread <= (n <= 3 ? CC_SHORT_SPREAD : CC_SPREAD);
+}
+
+/* Chain char-sized items along rows (or columns) and add the lines.
+ * `scratch` holds 3n ints. */
 static void chain(PIX *strokes, int pad, cc_item *v, int n, int *order,
                   int vertical, double scale, BOXA *out, BOXAA *glyphs,
                   int *members, int *scratch) {
@@ -221,41 +254,30 @@ static void chain(PIX *strokes, int pad, cc_item *v, int n, int *order,
     next[i] = head[r];
     head[r] = i;
   }
-  /* Two passes: the chains that look like lines but for their ring, then
-   * the ring of each measured without the strokes of the others (a line
-   * stacked under another has that line in its ring). */
-  PIX *ring_st = NULL, *mask = pixCreateTemplate(strokes);
-  for (int pass = 0; pass < 2; pass++) {
-    if (pass == 1) {
-      ring_st = mask ? pixSubtract(NULL, strokes, mask) : NULL;
-      if (!ring_st) ring_st = pixClone(strokes);
-    }
+  /* Candidates: chains that look like lines but for their ring; their
+   * first members are compacted into head[] (head[r] is read before
+   * anything at r or above is written). Their boxes make a mask: each ring
+   * is then counted without the strokes of the others (a line stacked
+   * under another has that line in its ring). */
+  int ncand = 0, x1, y1, x2, y2;
+  PIX *mask = pixCreateTemplate(strokes);
   for (int r = 0; r < n; r++) {
     int nm = 0;
     for (int i = head[r]; i >= 0; i = next[i]) members[nm++] = order[i];
-    if (nm == 0 || !line_like(v, members, nm, vertical, scratch + 2 * n))
+    if (!candidate(v, members, nm, vertical, scratch + 2 * n, &x1, &y1, &x2,
+                   &y2))
       continue;
-    int x1 = v[members[0]].x, y1 = v[members[0]].y;
-    int x2 = x1 + v[members[0]].w, y2 = y1 + v[members[0]].h;
-    for (int j = 1; j < nm; j++) {
-      const cc_item *c = &v[members[j]];
-      if (c->x < x1) x1 = c->x;
-      if (c->y < y1) y1 = c->y;
-      if (c->x + c->w > x2) x2 = c->x + c->w;
-      if (c->y + c->h > y2) y2 = c->y + c->h;
-    }
-    /* A turned line must come out tall, a row wide: otherwise it is a
-     * stack of rows, which the other direction reads. */
-    if (vertical != ocr_layout_tall(x2 - x1, y2 - y1)) continue;
-    if (vertical && nm < 4) continue;
-    double spread = size_spread(v, members, nm, vertical, scratch + 2 * n);
-    if (spread > (nm <= 3 ? CC_SHORT_SPREAD : CC_SPREAD)) continue;
-    if (pass == 0) {
-      if (mask)
-        pixRasterop(mask, x1 + pad, y1 + pad, x2 - x1, y2 - y1, PIX_SET, NULL,
-                    0, 0);
-      continue;
-    }
+    head[ncand++] = head[r];
+    if (mask)
+      pixRasterop(mask, x1 + pad, y1 + pad, x2 - x1, y2 - y1, PIX_SET, NULL,
+                  0, 0);
+  }
+  PIX *ring_st = mask ? pixSubtract(NULL, strokes, mask) : NULL;
+  if (!ring_st) ring_st = pixClone(strokes);
+  for (int ci = 0; ci < ncand; ci++) {
+    int nm = 0;
+    for (int i = head[ci]; i >= 0; i = next[i]) members[nm++] = order[i];
+    bounds(v, members, nm, &x1, &y1, &x2, &y2);
     /* Standing out: dense strokes inside, few in the ring around. Chains
      * in speckle have about as many strokes around as inside. */
     double din, dring;
@@ -300,7 +322,6 @@ static void chain(PIX *strokes, int pad, cc_item *v, int n, int *order,
     }
     boxaAddBox(out, b, L_INSERT);
     if (g) boxaaAddBoxa(glyphs, g, L_INSERT);
-  }
   }
   pixDestroy(&ring_st);
   pixDestroy(&mask);

@@ -90,6 +90,16 @@ static void remember(ocr_emitter *e, const mv_rect *r) {
   e->sent[e->nsent++] = *r;
 }
 
+/* The chain r overlaps most, or -1 when it overlaps none. */
+static long best_chain(const ocr_emitter *e, const mv_rect *r) {
+  long best = -1, most = 0;
+  for (size_t i = 0; i < e->nshaped; i++) {
+    long a = overlap_area(r, &e->shaped[i]);
+    if (a > most) most = a, best = (long)i;
+  }
+  return best;
+}
+
 /* Clip r across the chains of characters it overlaps (its height for a
  * row, its width for a column), with 2 pixels to spare: word boxes grown
  * over the ink of a clip take in the anatomy above and below a line, and
@@ -97,27 +107,19 @@ static void remember(ocr_emitter *e, const mv_rect *r) {
  * chain it overlaps most, or -1 (nothing cut) when it lies mostly outside
  * that chain's band: a word of the next row. */
 static long clip_across(const ocr_emitter *e, mv_rect *r) {
-  size_t best = 0;
-  long most = 0;
-  int32_t lo = INT32_MAX, hi = INT32_MIN;
-  int tall = 0;
-  for (size_t i = 0; i < e->nshaped; i++) {
-    const mv_rect *s = &e->shaped[i];
-    long a = overlap_area(r, s);
-    if (a > most) most = a, best = i, tall = s->h > 2 * s->w;
-  }
-  if (!most) return -1;
+  long best = best_chain(e, r);
+  if (best < 0) return -1;
   /* Chains found twice (in another polarity or channel) share most of
    * their band: the tighter one holds. Chains side by side across (the two
    * halves of a line on a banner's edge) add up. */
   const mv_rect *c0 = &e->shaped[best];
-  lo = tall ? c0->x : c0->y;
-  hi = tall ? c0->x + c0->w : c0->y + c0->h;
+  int tall = c0->h > 2 * c0->w;
+  int32_t lo = tall ? c0->x : c0->y;
+  int32_t hi = tall ? c0->x + c0->w : c0->y + c0->h;
   for (size_t i = 0; i < e->nshaped; i++) {
     const mv_rect *s = &e->shaped[i];
-    int overlaps = r->x < s->x + s->w && s->x < r->x + r->w &&
-                   r->y < s->y + s->h && s->y < r->y + r->h;
-    if (i == best || !overlaps || (s->h > 2 * s->w) != tall) continue;
+    if ((long)i == best || !overlap_area(r, s) || (s->h > 2 * s->w) != tall)
+      continue;
     int32_t a = tall ? s->x : s->y, b = tall ? s->x + s->w : s->y + s->h;
     int32_t o = (b < hi ? b : hi) - (a > lo ? a : lo);
     int32_t small = b - a < hi - lo ? b - a : hi - lo;
@@ -143,21 +145,19 @@ static long clip_across(const ocr_emitter *e, mv_rect *r) {
   lo = INT32_MAX, hi = INT32_MIN;
   for (size_t i = 0; i < e->nshaped; i++) {
     const mv_rect *c = &e->shaped[i];
-    int overlaps = r->x < c->x + c->w && c->x < r->x + r->w &&
-                   r->y < c->y + c->h && c->y < r->y + r->h;
-    if (!overlaps || (c->h > 2 * c->w) != tall) continue;
+    if (!overlap_area(r, c) || (c->h > 2 * c->w) != tall) continue;
     int32_t a = tall ? c->x : c->y, b = tall ? c->x + c->w : c->y + c->h;
     if ((b < bhi ? b : bhi) - (a > blo ? a : blo) <= 0) continue;
     a = tall ? c->y : c->x, b = tall ? c->y + c->h : c->x + c->w;
     if (a < lo) lo = a;
     if (b > hi) hi = b;
   }
-  if (lo >= hi) return (long)best;
+  if (lo >= hi) return best;
   lo -= th, hi += th;
   p = tall ? &r->y : &r->x, len = tall ? &r->h : &r->w;
   a = *p > lo ? *p : lo, b = *p + *len < hi ? *p + *len : hi;
   if (b > a) *p = a, *len = b - a;
-  return (long)best;
+  return best;
 }
 
 int ocr_emit_in_chains(const ocr_emitter *e, const mv_rect *r) {
@@ -167,7 +167,6 @@ int ocr_emit_in_chains(const ocr_emitter *e, const mv_rect *r) {
 static int send(ocr_emitter *e, const mv_box *in) {
   if (e->stopped) return 1;
   mv_box copy = *in;
-  const mv_box *b = &copy;
   long chain = ocr_emit_in_chains(e, &in->r) ? clip_across(e, &copy.r) : -1;
   if (chain >= 0) {
     copy.flags |= MV_BOX_SHAPED;
@@ -177,7 +176,7 @@ static int send(ocr_emitter *e, const mv_box *in) {
     if (copy.line < OCR_CHAIN_LINE) copy.line = OCR_CHAIN_LINE + (uint32_t)chain;
   }
   remember(e, &copy.r);
-  if (e->sink(e->ud, b) != 0) e->stopped = 1;
+  if (e->sink(e->ud, &copy) != 0) e->stopped = 1;
   e->emitted++;
   return e->stopped;
 }
@@ -198,18 +197,6 @@ static int too_big_for_a_word(const ocr_xform *t, const mv_rect *r) {
   return (double)r->w * r->h > 0.05 * (double)t->plane_w * t->plane_h;
 }
 
-/* The chain most of r lies in, or -1. */
-static long chain_of(const ocr_emitter *e, const mv_rect *r) {
-  if (!ocr_emit_in_chains(e, r)) return -1;
-  long best = -1, most = 0;
-  for (size_t i = 0; i < e->nshaped; i++) {
-    const mv_rect *s = &e->shaped[i];
-    long a = overlap_area(r, s);
-    if (a > most) most = a, best = (long)i;
-  }
-  return best;
-}
-
 int ocr_emit_words(ocr_emitter *e, const ocr_xform *t, const ocr_words *w,
                    int rotated) {
   int max_line = -1;
@@ -228,7 +215,7 @@ int ocr_emit_words(ocr_emitter *e, const ocr_xform *t, const ocr_words *w,
     if (x->line < 0 || chain[x->line] >= 0 ||
         !ocr_emit_map(t, x->x1, x->y1, x->x2, x->y2, &r))
       continue;
-    chain[x->line] = chain_of(e, &r);
+    chain[x->line] = ocr_emit_in_chains(e, &r) ? best_chain(e, &r) : -1;
   }
   max_line = -1;
   for (size_t i = 0; i < w->n; i++) {

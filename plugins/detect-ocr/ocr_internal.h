@@ -102,10 +102,11 @@ int ocr_opt_check_langs(const ocr_opts *o, char *err, size_t errlen);
 
 /* ---- ocr_pix.c ---------------------------------------------------------- */
 /* Validate an 8-bit grey/RGB mv_image and convert it to 8 bpp Pix: out[0]
- * the luma; for colour, out[1..3] the red, green and blue channels (NULL
- * for grey, or RGB whose channels are all equal). */
-int ocr_pix_from_image(const mv_image *img, struct Pix **out, char *err,
-                       size_t errlen);
+ * the luma; with `channels`, for colour, out[1..3] the red, green and blue
+ * channels (NULL otherwise, for grey, or RGB whose channels are all
+ * equal). */
+int ocr_pix_from_image(const mv_image *img, int channels, struct Pix **out,
+                       char *err, size_t errlen);
 /* 1 when the background (median) is darker than the text (extremes'
  * midpoint), so the image must be inverted to get dark text on light. */
 int ocr_pix_dark_background(struct Pix *pix);
@@ -175,8 +176,8 @@ typedef struct ocr_emitter {
   uint32_t next_line; /* unique line numbers within the call */
   size_t emitted;
   int stopped; /* the sink asked to stop */
-  /* Native rects of the chains of characters (ocr_cc.c): boxes lying
-   * mostly inside them are flagged MV_BOX_SHAPED. */
+  /* Native rects of the chains of characters (ocr_cc.c): boxes lying at
+   * least a quarter inside them are flagged MV_BOX_SHAPED. */
   mv_rect *shaped;
   size_t nshaped, capshaped;
   int chains_known; /* chains were searched (mode=lines): a line outside
@@ -234,13 +235,14 @@ int ocr_line_emit(ocr_ctx *c, struct Pix *work, const struct Box *lb,
 
 /* ---- ocr_layout.c ------------------------------------------------------- */
 struct Boxa;
-/* Candidate text lines of `work` (work-image coordinates): chains of
- * characters (ocr_cc.c; their components go to *glyphs, one Boxa per chain),
- * then layout passes on
- * its stroke images (the dark ones also turned by 90 degrees), then on the
- * normalised page (upright and turned); lines too thick for text dropped,
- * side by side pieces of a row joined. `scale` is work pixels per native
- * pixel. NULL when out of memory. Passes after `deadline` (ms) are skipped. */
+/* Candidate text lines of the work image `work[0]` (work-image
+ * coordinates; work[1..3] its colour channels or NULL): chains of
+ * characters (ocr_cc.c; their components go to *glyphs, one Boxa per
+ * chain), then, with layout=full, layout passes on its stroke images (the
+ * dark ones also turned by 90 degrees), then on the normalised page
+ * (upright and turned); lines too thick for text dropped, side by side
+ * pieces of a row joined. `scale` is work pixels per native pixel. NULL
+ * when out of memory. Passes after `deadline` (ms) are skipped. */
 struct Boxa *ocr_layout_lines(ocr_ctx *c, struct Pix *const *work, double scale,
                               double deadline, struct Boxaa **glyphs);
 /* Offer the lines of one layout pass with `psm` on `norm` (the work image

@@ -146,71 +146,6 @@ static void grow_words(ocr_words *w, PIX *ink) {
   }
 }
 
-/* Ink of the line that no word covers becomes unread "words" (empty text,
- * confidence 0): tesseract drops characters it cannot read ("CLINIC" of a
- * line it read as "CCHS CLEVE"), and what is not covered is not redacted.
- * `ink` is the line's own ink in the read image's frame (the line runs
- * along x); pieces are split at gaps wider than the line is thick, and
- * must be at least half as thick as the line (not a stray edge). */
-static int add_uncovered(ocr_words *w, PIX *ink) {
-  l_int32 W = pixGetWidth(ink), H = pixGetHeight(ink);
-  NUMA *cols = pixCountPixelsByColumn(ink);
-  if (!cols) return MV_ENOMEM;
-  /* Rows of the band: where the ink is. */
-  l_int32 y1 = -1, y2 = -1;
-  NUMA *rows = pixCountPixelsByRow(ink, NULL);
-  for (l_int32 y = 0; rows && y < H; y++) {
-    l_float32 v = 0;
-    numaGetFValue(rows, y, &v);
-    if (v > 0) {
-      if (y1 < 0) y1 = y;
-      y2 = y + 1;
-    }
-  }
-  numaDestroy(&rows);
-  int rc = MV_OK;
-  int thick = y2 - y1;
-  for (l_int32 x = 0; y1 >= 0 && x < W && rc == MV_OK;) {
-    l_float32 v = 0;
-    numaGetFValue(cols, x, &v);
-    int covered = 0;
-    for (size_t i = 0; i < w->n && !covered; i++)
-      covered = x >= w->v[i].x1 && x < w->v[i].x2;
-    if (v <= 0 || covered) {
-      x++;
-      continue;
-    }
-    /* A piece: ink columns not covered, gaps up to `thick`. */
-    l_int32 a = x, b = x + 1, gap = 0;
-    for (x++; x < W && gap <= thick; x++) {
-      numaGetFValue(cols, x, &v);
-      covered = 0;
-      for (size_t i = 0; i < w->n && !covered; i++)
-        covered = x >= w->v[i].x1 && x < w->v[i].x2;
-      if (covered) break;
-      if (v > 0) b = x + 1, gap = 0;
-      else gap++;
-    }
-    x = b;
-    BOX *r = boxCreate(a, 0, b - a, H);
-    PIX *piece = r ? pixClipRectangle(ink, r, NULL) : NULL;
-    boxDestroy(&r);
-    BOX *bb = NULL;
-    if (piece) pixClipToForeground(piece, NULL, &bb);
-    pixDestroy(&piece);
-    if (bb && 2 * bb->h >= thick && (b - a) * 4 >= thick) {
-      ocr_word u;
-      memset(&u, 0, sizeof u);
-      u.x1 = a, u.x2 = b, u.y1 = bb->y, u.y2 = bb->y + bb->h;
-      u.line = w->lines > 0 ? w->lines - 1 : 0;
-      rc = ocr_words_push(w, &u);
-    }
-    boxDestroy(&bb);
-  }
-  numaDestroy(&cols);
-  return rc;
-}
-
 int ocr_line_read(ocr_ctx *c, PIX *work, const BOX *lb, const ocr_xform *base,
                   ocr_words *out, ocr_xform *t, double *score) {
   *score = -1;
@@ -275,23 +210,9 @@ int ocr_line_read(ocr_ctx *c, PIX *work, const BOX *lb, const ocr_xform *base,
                     &s);
     }
   }
-  if (rc == MV_OK && ink) {
+  if (rc == MV_OK && ink && out->n) {
     PIX *turned = q ? pixRotateOrth(ink, q) : pixClone(ink);
-    if (turned && out->n) grow_words(out, turned);
-    /* The ink inside the line's own box (not the margin around it). */
-    PIX *own = turned ? pixCreateTemplate(turned) : NULL;
-    BOX *in = boxCreate((lb->x - t->cx) * (int)t->lscale + OCR_LINE_PAD,
-                        (lb->y - t->cy) * (int)t->lscale + OCR_LINE_PAD,
-                        lb->w * (int)t->lscale, lb->h * (int)t->lscale);
-    BOX *tin = in && turned ? boxRotateOrth(in, pixGetWidth(ink),
-                                            pixGetHeight(ink), q) : NULL;
-    if (own && tin)
-      pixRasterop(own, tin->x, tin->y, tin->w, tin->h, PIX_SRC, turned,
-                  tin->x, tin->y);
-    if (own && tin) rc = add_uncovered(out, own);
-    boxDestroy(&in);
-    boxDestroy(&tin);
-    pixDestroy(&own);
+    grow_words(out, turned);
     pixDestroy(&turned);
   }
   pixDestroy(&ink);

@@ -7,8 +7,8 @@
 
 #include <leptonica/allheaders.h>
 
-int ocr_pix_from_image(const mv_image *img, struct Pix **out, char *err,
-                       size_t errlen) {
+int ocr_pix_from_image(const mv_image *img, int channels, struct Pix **out,
+                       char *err, size_t errlen) {
   for (int i = 0; i < OCR_PLANES; i++) out[i] = NULL;
   if (!img || !img->data) {
     ocr_set_err(err, errlen, "no image");
@@ -52,7 +52,7 @@ int ocr_pix_from_image(const mv_image *img, struct Pix **out, char *err,
     }
   }
   out[0] = pix;
-  for (int ch = 0; colour && ch < 3; ch++) {
+  for (int ch = 0; channels && colour && ch < 3; ch++) {
     PIX *p = pixCreate((l_int32)w, (l_int32)h, 8);
     if (!p) break; /* the channels only add: luma alone still works */
     l_uint32 *pd = pixGetData(p);

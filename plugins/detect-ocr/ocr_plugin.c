@@ -145,7 +145,9 @@ static int p_detect(void *ctx, const mv_detect_input *in, mv_box_sink sink,
   }
   serialise_openmp();
   PIX *planes[OCR_PLANES] = {NULL};
-  int rc = ocr_pix_from_image(img, planes, err, errlen);
+  /* The colour channels serve only the chains of mode=lines. */
+  int rc = ocr_pix_from_image(img, c->opt.mode == OCR_MODE_LINES, planes, err,
+                              errlen);
   if (rc) return rc;
 
   ocr_emitter e;

@@ -589,6 +589,45 @@ static size_t line_rects(const mv_box *b, size_t n, const unsigned char *dec,
   return nout;
 }
 
+static int contains(const mv_rect *outer, const mv_rect *r) {
+  return r->x >= outer->x && r->y >= outer->y &&
+         r->x + r->w <= outer->x + outer->w &&
+         r->y + r->h <= outer->y + outer->h;
+}
+
+/* Burned-in text does not move between frames. Frame 0's redactions are
+ * carried to a later frame where what they covered stood still: all of it
+ * (an overlay on a still ground), or clearly more of it than of the ground
+ * around it (text over moving speckle, whose strokes alone stay put). A
+ * frame's own search can miss a faint line that frame 0 found (seed 1:
+ * seven frames of one cine kept a name frame 0 lost). Anatomy that moves
+ * under a wrongly redacted box is not carried. */
+#define STILL_ALL 0.9   /* share of unchanged samples: nothing moved */
+#define STILL_MORE 0.1  /* text pixels held while the ground moved */
+static int add_still_rects(const mv_image *frame0, const mv_image *img,
+                           const mv_rect *f0, size_t nf0, mv_rect **rects,
+                           size_t *nrects) {
+  if (!frame0->data) return MV_OK;
+  for (size_t i = 0; i < nf0; i++) {
+    int covered = 0;
+    for (size_t k = 0; k < *nrects && !covered; k++)
+      covered = contains(&(*rects)[k], &f0[i]);
+    if (covered) continue;
+    mv_rect ring = grow(f0[i], 6, img->width, img->height);
+    double in = mv_image_still_share(frame0, img, f0[i]);
+    double all = mv_image_still_share(frame0, img, ring);
+    if (in < 0 || all < 0) continue;
+    double a_in = (double)f0[i].w * f0[i].h, a_all = (double)ring.w * ring.h;
+    double out = a_all > a_in ? (all * a_all - in * a_in) / (a_all - a_in) : in;
+    if (in < STILL_ALL && in < out + STILL_MORE) continue;
+    mv_rect *g = realloc(*rects, (*nrects + 1) * sizeof *g);
+    if (!g) return MV_ENOMEM;
+    *rects = g;
+    (*rects)[(*nrects)++] = f0[i];
+  }
+  return MV_OK;
+}
+
 static int plane_pass(mv_pixels *px, const mv_pixel_job *job,
                       const mv_pixel_info *info, uint32_t plane,
                       mv_image *img, frame_seen *seen, size_t *nseen,
@@ -707,6 +746,12 @@ static int plane_pass(mv_pixels *px, const mv_pixel_job *job,
     }
     nrects = line_rects(px->boxes + first, n, dec, &before.img, px->s->margin,
                         img->width, img->height, rects);
+    if (img->kind == MV_PLANE_FRAME && img->frame > 0 && *nf0 &&
+        (rc = add_still_rects(frame0, img, *f0rects, *nf0, &rects, &nrects)) !=
+            MV_OK) {
+      free(dec);
+      goto out;
+    }
     if (nrects && info->encoding == MV_PIXENC_READONLY) {
       hold(r, "%s", "text found, but this pixel encoding cannot be written "
                     "back");

@@ -103,3 +103,29 @@ int mv_image_diff_rect(const mv_image *a, const mv_image *b, mv_rect *r) {
   r->h = y1 - y0 + 1;
   return 1;
 }
+
+double mv_image_still_share(const mv_image *a, const mv_image *b, mv_rect r) {
+  if (a->width != b->width || a->height != b->height ||
+      a->samples != b->samples || a->bits != b->bits || !a->data || !b->data)
+    return -1;
+  int32_t x0 = r.x < 0 ? 0 : r.x, y0 = r.y < 0 ? 0 : r.y;
+  int32_t x1 = r.x + r.w, y1 = r.y + r.h;
+  if (x1 > (int32_t)a->width) x1 = (int32_t)a->width;
+  if (y1 > (int32_t)a->height) y1 = (int32_t)a->height;
+  if (x1 <= x0 || y1 <= y0) return -1;
+  uint32_t bits = a->bits == 16 && a->bits_stored > 8 && a->bits_stored <= 16
+                      ? a->bits_stored
+                      : 8;
+  int32_t tol = 3 << (bits - 8);
+  size_t same = 0, all = 0;
+  for (int32_t y = y0; y < y1; y++)
+    for (int32_t x = x0; x < x1; x++)
+      for (uint32_t c = 0; c < a->samples; c++) {
+        size_t at = (size_t)x * a->samples + c;
+        int32_t d = sample_at(a, (const uint8_t *)a->data + (size_t)y * a->stride, at) -
+                    sample_at(b, (const uint8_t *)b->data + (size_t)y * b->stride, at);
+        same += d <= tol && d >= -tol;
+        all++;
+      }
+  return (double)same / (double)all;
+}

@@ -27,5 +27,10 @@ uint64_t mv_image_hash(const mv_image *img);
  * same geometry; returns 0 when identical, 1 with *r set otherwise, -1 when
  * the geometry differs. */
 int mv_image_diff_rect(const mv_image *a, const mv_image *b, mv_rect *r);
+/* Share (0..1) of the samples inside `r` that are the same in a and b,
+ * within a few levels (3 at 8 bits, scaled to bits_stored): how still that
+ * part of the picture stayed between two frames. -1 when the geometry
+ * differs or r is empty. */
+double mv_image_still_share(const mv_image *a, const mv_image *b, mv_rect r);
 
 #endif

@@ -272,6 +272,13 @@ struct Boxa *ocr_cc_lines(struct Pix *strokes, int pad, double scale,
  * polarity): components of about the line's height, within 1 thickness. */
 void ocr_cc_grow(struct Boxa *lines, struct Boxaa *glyphs, struct Pix *weak,
                  int pad, int strict);
+/* Grow the lines (ocr_cc_lines, with their glyphs) over the components of
+ * the pixels of `norm` (8 bpp, padded by `pad`) at each line's own ink
+ * level, measured from its stroke pixels in `strokes`: the rest of a line
+ * drawn in one colour over an uneven ground. A line whose characters at
+ * that level reach past its band on both sides takes their extent. */
+void ocr_cc_grow_level(struct Boxa *lines, struct Boxaa *glyphs,
+                       struct Pix *norm, struct Pix *strokes, int pad);
 
 /* ---- ocr_region.c ------------------------------------------------------- */
 /* Find and read text in rectangle `roi` (native, already clipped to the

@@ -255,6 +255,7 @@ static void chains(PIX *norm, PIX *const *st, double scale, int w, int h,
                                     OCR_WEAK_CONTRAST, 0);
       ocr_cc_grow(cl, g, weak[pol], OCR_PAD, k == 1);
     }
+    if (cl && boxaGetCount(cl)) ocr_cc_grow_level(cl, g, norm, st[d], OCR_PAD);
     for (l_int32 i = 0; cl && i < boxaGetCount(cl); i++) {
       BOX *b = boxaGetBox(cl, i, L_COPY);
       if (b && too_big(b->w, b->h, w, h, scale)) boxDestroy(&b);

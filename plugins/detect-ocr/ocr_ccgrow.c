@@ -1,0 +1,254 @@
+/* ocr_ccgrow.c - grow chains of characters (ocr_cc.c) along their line.
+ *
+ * A chain is found from its clearest characters; the rest of its line is
+ * often fainter, on another ground, or touching texture, and a stroke
+ * threshold cuts it off ("Dr. E." above "LINDQVIST" on speckle, "Tel."
+ * where a banner's edge runs through the text). Two ways to find it:
+ * components of a weaker stroke image (ocr_cc_grow), and pixels of the
+ * chain's own ink level (ocr_cc_grow_level): text is drawn in one colour,
+ * whatever lies behind it.
+ */
+#include "ocr_internal.h"
+
+#include <leptonica/allheaders.h>
+
+#include <stdlib.h>
+
+/* Weak components beyond this are texture: lines are not grown. */
+#define CC_GROW_MAX 60000
+/* Ink-level growth: the chain must stand this far (grey levels) from its
+ * ground. Its components must be of the line's height (Doppler colour and
+ * bright tissue share the level of light text), and under LEVEL_SURE
+ * within one thickness rather than two (texture answers a faint level
+ * too). */
+#define LEVEL_MIN 24
+#define LEVEL_SURE 48
+/* ... and stand out from its ground by this many times the ground's own
+ * spread: a "chain" in colour Doppler or bright tissue has a ground as
+ * varied as its ink, and its level is everywhere around it. */
+#define LEVEL_CLEAR 4
+/* Pixels sampled for the ink and ground levels of a chain. */
+#define LEVEL_SAMPLES 4096
+
+/* Grow line `li` of `lines` over the components `cc` (boxes offset by dx,
+ * dy into line coordinates) within `gaps` thicknesses of its ends; `strict`:
+ * only components of about the line's height. `near` is scratch for as many
+ * ints as cc has boxes; with tops and bots (as large), the extent across
+ * the line of each component taken goes there. Returns how many were taken
+ * (inside the line or beyond). */
+static int grow_one(BOXA *lines, l_int32 li, BOXAA *glyphs, BOXA *cc, int dx,
+                    int dy, int strict, int gaps, int *near, int *tops,
+                    int *bots) {
+  l_int32 n = boxaGetCount(cc);
+  l_int32 lx, ly, lw, lh;
+  if (boxaGetBoxGeometry(lines, li, &lx, &ly, &lw, &lh)) return 0;
+  int vertical = ocr_layout_tall(lw, lh);
+  int t0 = vertical ? lx : ly, thick = vertical ? lw : lh;
+  int s0 = vertical ? ly : lx, len = vertical ? lh : lw;
+  /* Candidates: in the band of the line, no thicker than it, and within
+   * reach of its ends (as far again as the line is long). */
+  int nn = 0;
+  for (l_int32 i = 0; i < n; i++) {
+    l_int32 x, y, w, h;
+    if (boxaGetBoxGeometry(cc, i, &x, &y, &w, &h)) continue;
+    x += dx, y += dy;
+    int ct = vertical ? x : y, ctl = vertical ? w : h;
+    int cs = vertical ? y : x, csl = vertical ? h : w;
+    /* Character-sized: no thicker than the line by half, and not a
+     * speck (a textured ground is full of them, and they would bridge
+     * the gap to the next line). */
+    if (2 * ctl > 3 * thick || csl > 3 * thick || 3 * ctl < thick) continue;
+    /* Strict (where texture answers too): of the line's own height, give
+     * or take. */
+    if (strict && (5 * ctl < 3 * thick || 10 * ctl > 13 * thick)) continue;
+    int o1 = ct > t0 ? ct : t0;
+    int o2 = ct + ctl < t0 + thick ? ct + ctl : t0 + thick;
+    if (2 * (o2 - o1) < ctl) continue; /* mostly outside the band */
+    if (cs + csl < s0 - len || cs > s0 + 2 * len) continue;
+    near[nn++] = i;
+  }
+  BOXA *g = glyphs ? boxaaGetBoxa(glyphs, li, L_CLONE) : NULL;
+  int a = s0, b = s0 + len, taken = 0;
+  for (int grew = 1, rounds = 0; grew && rounds < 64; rounds++) {
+    grew = 0;
+    for (int k = 0; k < nn; k++) {
+      if (near[k] < 0) continue;
+      l_int32 x, y, w, h;
+      boxaGetBoxGeometry(cc, near[k], &x, &y, &w, &h);
+      x += dx, y += dy;
+      int cs = vertical ? y : x, csl = vertical ? h : w;
+      int gap = cs >= b ? cs - b : a >= cs + csl ? a - (cs + csl) : 0;
+      if (gap > gaps * thick) continue; /* 2: ". " in mono */
+      if (cs + csl > b) b = cs + csl;
+      if (cs < a) a = cs;
+      int ct = vertical ? x : y, ce = ct + (vertical ? w : h);
+      if (tops) tops[taken] = ct, bots[taken] = ce;
+      taken++;
+      /* Inside already: nothing new, but it is ink of the line. Its
+       * glyph is cut to the band (and a quarter of it either side): a
+       * rib edge crossing the line is not a character. */
+      if (g) {
+        int lo = t0 - thick / 4, hi = t0 + thick + thick / 4;
+        if (ct < lo) ct = lo;
+        if (ce > hi) ce = hi;
+        BOX *gb = vertical ? boxCreate(ct, y, ce - ct, h)
+                           : boxCreate(x, ct, w, ce - ct);
+        if (gb) boxaAddBox(g, gb, L_INSERT);
+      }
+      near[k] = -1;
+      grew = 1;
+    }
+  }
+  boxaDestroy(&g);
+  BOX *nb = vertical ? boxCreate(lx, a, lw, b - a) : boxCreate(a, ly, b - a, lh);
+  if (nb) boxaReplaceBox(lines, li, nb);
+  return taken;
+}
+
+void ocr_cc_grow(BOXA *lines, BOXAA *glyphs, PIX *weak, int pad, int strict) {
+  l_int32 nl = lines ? boxaGetCount(lines) : 0;
+  if (!nl || !weak) return;
+  BOXA *cc = pixConnCompBB(weak, 8);
+  l_int32 n = cc ? boxaGetCount(cc) : 0;
+  int *near = n > 0 && n <= CC_GROW_MAX ? malloc((size_t)n * sizeof *near)
+                                        : NULL;
+  for (l_int32 li = 0; near && li < nl; li++)
+    grow_one(lines, li, glyphs, cc, -pad, -pad, strict, strict ? 1 : 2, near,
+             NULL, NULL);
+  free(near);
+  boxaDestroy(&cc);
+}
+
+static int cmp_int(const void *a, const void *b) {
+  return *(const int *)a - *(const int *)b;
+}
+
+/* Median of v[0..n) (sorted in place); -1 when empty. */
+static int median(int *v, int n) {
+  if (n <= 0) return -1;
+  qsort(v, (size_t)n, sizeof *v, cmp_int);
+  return v[n / 2];
+}
+
+/* Ink and ground levels of line `li` in `norm`: the grey of its stroke
+ * pixels (in `strokes`) under its glyphs, and of the other pixels of its
+ * box, with the ground's median absolute deviation. 0 when they cannot be
+ * measured. */
+static int levels(PIX *norm, PIX *strokes, int pad, BOX *line, BOXA *g,
+                  int *ink, int *ground, int *spread) {
+  int *vi = malloc(LEVEL_SAMPLES * sizeof *vi);
+  int *vg = malloc(LEVEL_SAMPLES * sizeof *vg);
+  int ni = 0, ng = 0;
+  l_uint32 *nd = pixGetData(norm), *sd = pixGetData(strokes);
+  l_int32 nw = pixGetWpl(norm), sw = pixGetWpl(strokes);
+  int W = pixGetWidth(norm), H = pixGetHeight(norm);
+  l_int32 n = g ? boxaGetCount(g) : 0;
+  for (l_int32 i = 0; vi && vg && i < n; i++) {
+    l_int32 x, y, w, h;
+    if (boxaGetBoxGeometry(g, i, &x, &y, &w, &h)) continue;
+    for (int yy = y + pad; yy < y + pad + h && yy < H; yy++)
+      for (int xx = x + pad; xx < x + pad + w && xx < W; xx++) {
+        if (yy < 0 || xx < 0) continue;
+        if (GET_DATA_BIT(sd + yy * sw, xx) && ni < LEVEL_SAMPLES)
+          vi[ni++] = GET_DATA_BYTE(nd + yy * nw, xx);
+      }
+  }
+  l_int32 lx, ly, lw, lh;
+  boxGetGeometry(line, &lx, &ly, &lw, &lh);
+  /* The ground: a subsample of the box, without strokes and the pixel
+   * around each (anti-aliasing). */
+  int step = (int)((long)lw * lh / LEVEL_SAMPLES) + 1;
+  long k = 0;
+  for (int yy = ly + pad; vi && vg && yy < ly + pad + lh && yy < H; yy++)
+    for (int xx = lx + pad; xx < lx + pad + lw && xx < W; xx++, k++) {
+      if (k % step || yy < 1 || xx < 1 || yy + 1 >= H || xx + 1 >= W) continue;
+      int stroke = 0;
+      for (int d = -1; d <= 1 && !stroke; d++)
+        stroke = GET_DATA_BIT(sd + (yy + d) * sw, xx - 1) ||
+                 GET_DATA_BIT(sd + (yy + d) * sw, xx) ||
+                 GET_DATA_BIT(sd + (yy + d) * sw, xx + 1);
+      if (!stroke && ng < LEVEL_SAMPLES)
+        vg[ng++] = GET_DATA_BYTE(nd + yy * nw, xx);
+    }
+  int ok = ni >= 8 && ng >= 8;
+  if (ok) {
+    *ink = median(vi, ni);
+    *ground = median(vg, ng);
+    for (int i = 0; i < ng; i++) vg[i] = abs(vg[i] - *ground);
+    *spread = median(vg, ng);
+  }
+  free(vi);
+  free(vg);
+  return ok;
+}
+
+void ocr_cc_grow_level(BOXA *lines, BOXAA *glyphs, PIX *norm, PIX *strokes,
+                       int pad) {
+  l_int32 nl = lines ? boxaGetCount(lines) : 0;
+  if (!nl || !norm || !strokes || !glyphs || pixGetDepth(norm) != 8) return;
+  int W = pixGetWidth(norm), H = pixGetHeight(norm);
+  for (l_int32 li = 0; li < nl; li++) {
+    BOX *line = boxaGetBox(lines, li, L_COPY);
+    BOXA *g = boxaaGetBoxa(glyphs, li, L_CLONE);
+    int ink, ground, spread;
+    int ok = line && g &&
+             levels(norm, strokes, pad, line, g, &ink, &ground, &spread);
+    boxaDestroy(&g);
+    int contrast = ok ? abs(ink - ground) : 0;
+    if (contrast < LEVEL_MIN || contrast < LEVEL_CLEAR * spread) {
+      boxDestroy(&line);
+      continue;
+    }
+    l_int32 lx, ly, lw, lh;
+    boxGetGeometry(line, &lx, &ly, &lw, &lh);
+    boxDestroy(&line);
+    int vertical = ocr_layout_tall(lw, lh);
+    int thick = vertical ? lw : lh, len = vertical ? lh : lw;
+    /* The window: the band and half a thickness either side (whole
+     * characters), as far along as grow_one looks. */
+    int x0 = lx + pad, y0 = ly + pad, x1 = x0 + lw, y1 = y0 + lh;
+    if (vertical) x0 -= thick / 2, x1 += thick / 2, y0 -= len + thick,
+                  y1 += len + thick;
+    else y0 -= thick / 2, y1 += thick / 2, x0 -= len + thick, x1 += len + thick;
+    if (x0 < 0) x0 = 0;
+    if (y0 < 0) y0 = 0;
+    if (x1 > W) x1 = W;
+    if (y1 > H) y1 = H;
+    if (x1 - x0 < 2 || y1 - y0 < 2) continue;
+    PIX *win = pixCreate(x1 - x0, y1 - y0, 1);
+    if (!win) continue;
+    l_uint32 *nd = pixGetData(norm), *wd = pixGetData(win);
+    l_int32 nw = pixGetWpl(norm), ww = pixGetWpl(win);
+    int tol = contrast / 2;
+    for (int y = y0; y < y1; y++)
+      for (int x = x0; x < x1; x++)
+        if (abs((int)GET_DATA_BYTE(nd + y * nw, x) - ink) <= tol)
+          SET_DATA_BIT(wd + (y - y0) * ww, x - x0);
+    BOXA *cc = pixConnCompBB(win, 8);
+    pixDestroy(&win);
+    l_int32 n = cc ? boxaGetCount(cc) : 0;
+    int *near = n > 0 && n <= CC_GROW_MAX ? malloc(3 * (size_t)n * sizeof *near)
+                                          : NULL;
+    if (near) {
+      int taken = grow_one(lines, li, glyphs, cc, x0 - pad, y0 - pad, 1,
+                           contrast < LEVEL_SURE ? 1 : 2, near, near + n,
+                           near + 2 * n);
+      /* Characters of the ink level reaching past the band on both sides
+       * (the chain was found on half of each glyph, where a ground's edge
+       * runs through the line): the band takes their extent. */
+      if (taken >= 3) {
+        int lo = median(near + n, taken), hi = median(near + 2 * n, taken);
+        l_int32 gx, gy, gw, gh;
+        boxaGetBoxGeometry(lines, li, &gx, &gy, &gw, &gh);
+        int t0 = vertical ? gx : gy, t1 = t0 + (vertical ? gw : gh);
+        if (lo < t0 && hi > t1 && 2 * (hi - lo) <= 3 * (t1 - t0) + 4) {
+          BOX *nb = vertical ? boxCreate(lo, gy, hi - lo, gh)
+                             : boxCreate(gx, lo, gw, hi - lo);
+          if (nb) boxaReplaceBox(lines, li, nb);
+        }
+      }
+    }
+    free(near);
+    boxaDestroy(&cc);
+  }
+}

@@ -105,6 +105,20 @@ static void test_render(void) {
   CHECK(mv_image_diff_rect(&img, &b, &r) == 1);
   CHECK(r.x == 2 && r.y == 1 && r.w == 1 && r.h == 1);
   CHECK(mv_image_hash(&img) != mv_image_hash(&b));
+
+  /* Still share: within 3 levels at 8 bits, scaled to 12 bits stored
+   * (48); the other pixel of row 1 moved by 7 - px[6]. */
+  memcpy(other, px, sizeof other);
+  mv_rect all = {0, 0, 4, 2}, row1 = {0, 1, 4, 1};
+  CHECK(mv_image_still_share(&img, &b, all) == 1.0);
+  other[0] = (uint16_t)(px[0] + 48);
+  other[1] = (uint16_t)(px[1] + 49);
+  CHECK(mv_image_still_share(&img, &b, all) == 7.0 / 8);
+  CHECK(mv_image_still_share(&img, &b, row1) == 1.0);
+  mv_rect off = {10, 10, 2, 2};
+  CHECK(mv_image_still_share(&img, &b, off) < 0);
+  b.width = 3;
+  CHECK(mv_image_still_share(&img, &b, all) < 0);
 }
 
 int main(void) {

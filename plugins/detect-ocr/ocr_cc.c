@@ -22,7 +22,7 @@
  * fonts: glyphs with descenders about 34 px; merged runs of small glyphs
  * are long but never thicker). */
 #define CC_MIN_THICK 4.5
-#define CC_MAX_THICK 44.0
+#define CC_MAX_THICK 34.0
 #define CC_MAX_RUN 24 /* length of a merged run, in thicknesses */
 /* A line's stroke density inside, and how many times denser than in the
  * ring around it (measured on ultrasound speckle: chains there have 0.10
@@ -212,7 +212,19 @@ static int candidate(const cc_item *v, const int *m, int n, int vertical,
   /* "Characters" of different sizes are blobs: the characters of a line
    * are of one height, give or take an x-height. */
   double spread = size_spread(v, m, n, vertical, scratch);
-  return spread <= (n <= 3 ? CC_SHORT_SPREAD : CC_SPREAD);
+  if (spread > (n <= 3 ? CC_SHORT_SPREAD : CC_SPREAD)) return 0;
+  /* Three members: a median deviation cannot see one odd one out (13, 13
+   * and 22 px: Doppler flames), so the extremes are compared. */
+  if (n == 3) {
+    int lo = geo(&v[m[0]], vertical).tl, hi = lo;
+    for (int i = 1; i < n; i++) {
+      int t = geo(&v[m[i]], vertical).tl;
+      if (t < lo) lo = t;
+      if (t > hi) hi = t;
+    }
+    if (2 * hi > 3 * lo) return 0;
+  }
+  return 1;
 }
 
 /* Chain char-sized items along rows (or columns) and add the lines.

@@ -2,8 +2,8 @@
  *
  * A chain is found from its clearest characters; the rest of its line is
  * often fainter, on another ground, or touching texture, and a stroke
- * threshold cuts it off ("Dr. E." above "LINDQVIST" on speckle, "Tel."
- * where a banner's edge runs through the text). Two ways to find it:
+ * threshold cuts it off ("Dr. E." above "LINDQVIST" on speckle, two
+ * advances away in a monospaced font). Two ways to find it:
  * components of a weaker stroke image (ocr_cc_grow), and pixels of the
  * chain's own ink level (ocr_cc_grow_level): text is drawn in one colour,
  * whatever lies behind it.
@@ -33,15 +33,12 @@
 /* Grow line `li` of `lines` over the components `cc` (boxes offset by dx,
  * dy into line coordinates) within `gaps` thicknesses of its ends; `strict`:
  * only components of about the line's height. `near` is scratch for as many
- * ints as cc has boxes; with tops and bots (as large), the extent across
- * the line of each component taken goes there. Returns how many were taken
- * (inside the line or beyond). */
-static int grow_one(BOXA *lines, l_int32 li, BOXAA *glyphs, BOXA *cc, int dx,
-                    int dy, int strict, int gaps, int *near, int *tops,
-                    int *bots) {
+ * ints as cc has boxes. */
+static void grow_one(BOXA *lines, l_int32 li, BOXAA *glyphs, BOXA *cc, int dx,
+                     int dy, int strict, int gaps, int *near) {
   l_int32 n = boxaGetCount(cc);
   l_int32 lx, ly, lw, lh;
-  if (boxaGetBoxGeometry(lines, li, &lx, &ly, &lw, &lh)) return 0;
+  if (boxaGetBoxGeometry(lines, li, &lx, &ly, &lw, &lh)) return;
   int vertical = ocr_layout_tall(lw, lh);
   int t0 = vertical ? lx : ly, thick = vertical ? lw : lh;
   int s0 = vertical ? ly : lx, len = vertical ? lh : lw;
@@ -68,7 +65,7 @@ static int grow_one(BOXA *lines, l_int32 li, BOXAA *glyphs, BOXA *cc, int dx,
     near[nn++] = i;
   }
   BOXA *g = glyphs ? boxaaGetBoxa(glyphs, li, L_CLONE) : NULL;
-  int a = s0, b = s0 + len, taken = 0;
+  int a = s0, b = s0 + len;
   for (int grew = 1, rounds = 0; grew && rounds < 64; rounds++) {
     grew = 0;
     for (int k = 0; k < nn; k++) {
@@ -81,13 +78,11 @@ static int grow_one(BOXA *lines, l_int32 li, BOXAA *glyphs, BOXA *cc, int dx,
       if (gap > gaps * thick) continue; /* 2: ". " in mono */
       if (cs + csl > b) b = cs + csl;
       if (cs < a) a = cs;
-      int ct = vertical ? x : y, ce = ct + (vertical ? w : h);
-      if (tops) tops[taken] = ct, bots[taken] = ce;
-      taken++;
       /* Inside already: nothing new, but it is ink of the line. Its
        * glyph is cut to the band (and a quarter of it either side): a
        * rib edge crossing the line is not a character. */
       if (g) {
+        int ct = vertical ? x : y, ce = ct + (vertical ? w : h);
         int lo = t0 - thick / 4, hi = t0 + thick + thick / 4;
         if (ct < lo) ct = lo;
         if (ce > hi) ce = hi;
@@ -102,7 +97,6 @@ static int grow_one(BOXA *lines, l_int32 li, BOXAA *glyphs, BOXA *cc, int dx,
   boxaDestroy(&g);
   BOX *nb = vertical ? boxCreate(lx, a, lw, b - a) : boxCreate(a, ly, b - a, lh);
   if (nb) boxaReplaceBox(lines, li, nb);
-  return taken;
 }
 
 void ocr_cc_grow(BOXA *lines, BOXAA *glyphs, PIX *weak, int pad, int strict) {
@@ -113,8 +107,7 @@ void ocr_cc_grow(BOXA *lines, BOXAA *glyphs, PIX *weak, int pad, int strict) {
   int *near = n > 0 && n <= CC_GROW_MAX ? malloc((size_t)n * sizeof *near)
                                         : NULL;
   for (l_int32 li = 0; near && li < nl; li++)
-    grow_one(lines, li, glyphs, cc, -pad, -pad, strict, strict ? 1 : 2, near,
-             NULL, NULL);
+    grow_one(lines, li, glyphs, cc, -pad, -pad, strict, strict ? 1 : 2, near);
   free(near);
   boxaDestroy(&cc);
 }
@@ -227,27 +220,11 @@ void ocr_cc_grow_level(BOXA *lines, BOXAA *glyphs, PIX *norm, PIX *strokes,
     BOXA *cc = pixConnCompBB(win, 8);
     pixDestroy(&win);
     l_int32 n = cc ? boxaGetCount(cc) : 0;
-    int *near = n > 0 && n <= CC_GROW_MAX ? malloc(3 * (size_t)n * sizeof *near)
+    int *near = n > 0 && n <= CC_GROW_MAX ? malloc((size_t)n * sizeof *near)
                                           : NULL;
-    if (near) {
-      int taken = grow_one(lines, li, glyphs, cc, x0 - pad, y0 - pad, 1,
-                           contrast < LEVEL_SURE ? 1 : 2, near, near + n,
-                           near + 2 * n);
-      /* Characters of the ink level reaching past the band on both sides
-       * (the chain was found on half of each glyph, where a ground's edge
-       * runs through the line): the band takes their extent. */
-      if (taken >= 3) {
-        int lo = median(near + n, taken), hi = median(near + 2 * n, taken);
-        l_int32 gx, gy, gw, gh;
-        boxaGetBoxGeometry(lines, li, &gx, &gy, &gw, &gh);
-        int t0 = vertical ? gx : gy, t1 = t0 + (vertical ? gw : gh);
-        if (lo < t0 && hi > t1 && 2 * (hi - lo) <= 3 * (t1 - t0) + 4) {
-          BOX *nb = vertical ? boxCreate(lo, gy, hi - lo, gh)
-                             : boxCreate(gx, lo, gw, hi - lo);
-          if (nb) boxaReplaceBox(lines, li, nb);
-        }
-      }
-    }
+    if (near)
+      grow_one(lines, li, glyphs, cc, x0 - pad, y0 - pad, 1,
+               contrast < LEVEL_SURE ? 1 : 2, near);
     free(near);
     boxaDestroy(&cc);
   }

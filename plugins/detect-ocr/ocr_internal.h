@@ -275,8 +275,7 @@ void ocr_cc_grow(struct Boxa *lines, struct Boxaa *glyphs, struct Pix *weak,
 /* Grow the lines (ocr_cc_lines, with their glyphs) over the components of
  * the pixels of `norm` (8 bpp, padded by `pad`) at each line's own ink
  * level, measured from its stroke pixels in `strokes`: the rest of a line
- * drawn in one colour over an uneven ground. A line whose characters at
- * that level reach past its band on both sides takes their extent. */
+ * drawn in one colour over an uneven ground. */
 void ocr_cc_grow_level(struct Boxa *lines, struct Boxaa *glyphs,
                        struct Pix *norm, struct Pix *strokes, int pad);
 

@@ -150,10 +150,11 @@ int mv_ink_complete(const mv_image *view, mv_rect *r) {
   int t = 4 * mad + 14;
   int max_gap = hgt > 6 ? hgt : 6;         /* a word space, with room */
   int max_reach = (even ? 30 : 12) * hgt;  /* a line, not the screen */
+  int max_run = 3 * hgt;                   /* ink columns without a gap */
   int grew = 0;
   for (int dir = -1; dir <= 1; dir += 2) {
     int edge = dir > 0 ? a1 : a0 - 1; /* first position outside */
-    int last = -1, gap = 0;
+    int last = -1, gap = 0, run = 0, before_run = -1;
     for (int step = 0; step < max_reach; step++) {
       int a = edge + dir * step;
       if (a < 0 || a >= m.alen) break;
@@ -161,10 +162,19 @@ int mv_ink_complete(const mv_image *view, mv_rect *r) {
                    : colour_column(&m, a, b0, b1, ink);
       if (c < 0) break;
       if (c > 0) {
+        if (run++ == 0) before_run = last;
+        /* Characters part every few columns; ink along many heights
+         * without a gap is an edge of the ground running with the line
+         * (a banner's border inside its band), not text. */
+        if (run > max_run) {
+          last = before_run;
+          break;
+        }
         last = a;
         gap = 0;
-      } else if (++gap > max_gap) {
-        break;
+      } else {
+        run = 0;
+        if (++gap > max_gap) break;
       }
     }
     if (last < 0) continue;

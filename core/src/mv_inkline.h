@@ -8,7 +8,9 @@
  * no wider than a word space. This walks outward from a redaction
  * rectangle along the line while that holds, and stops at once where the
  * background stops being even (anatomy, speckle), so it never eats into the
- * image. */
+ * image. Ink in every column for more than three line heights is an edge
+ * of the ground running with the line (a banner's border, the seam of two
+ * colour bands), not characters: the walk stops before it. */
 #ifndef MV_INKLINE_H
 #define MV_INKLINE_H
 

@@ -269,9 +269,12 @@ struct Boxa *ocr_cc_lines(struct Pix *strokes, int pad, double scale,
  * polarity at a lower contrast, padded by `pad`) that lie in the line's
  * band and continue it within 2 thicknesses: the faint ends of a line on
  * a shaded ground, punctuation, accents. `strict` (strokes of the other
- * polarity): components of about the line's height, within 1 thickness. */
+ * polarity): components of about the line's height, within 1 thickness.
+ * With `norm` and `strokes` (the grey image, 8 bpp, and the stroke image
+ * the lines were found in, both padded by `pad`), a line with an ink level
+ * of its own (ocr_cc_grow_level) takes only components at that level. */
 void ocr_cc_grow(struct Boxa *lines, struct Boxaa *glyphs, struct Pix *weak,
-                 int pad, int strict);
+                 struct Pix *norm, struct Pix *strokes, int pad, int strict);
 /* Grow the lines (ocr_cc_lines, with their glyphs) over the components of
  * the pixels of `norm` (8 bpp, padded by `pad`) at each line's own ink
  * level, measured from its stroke pixels in `strokes`: the rest of a line

@@ -253,7 +253,7 @@ static void chains(PIX *norm, PIX *const *st, double scale, int w, int h,
       if (!weak[pol])
         weak[pol] = ocr_pix_strokes(norm, pol == 0, OCR_STROKE_SIZE,
                                     OCR_WEAK_CONTRAST, 0);
-      ocr_cc_grow(cl, g, weak[pol], OCR_PAD, k == 1);
+      ocr_cc_grow(cl, g, weak[pol], norm, st[d], OCR_PAD, k == 1);
     }
     if (cl && boxaGetCount(cl)) ocr_cc_grow_level(cl, g, norm, st[d], OCR_PAD);
     for (l_int32 i = 0; cl && i < boxaGetCount(cl); i++) {

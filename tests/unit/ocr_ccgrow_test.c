@@ -7,7 +7,9 @@
  * to the tissue in any stroke image. The chain must take them, and must
  * not take a character too far away, a mark of another grey, anything
  * when its ground is as varied as its ink (Doppler), or anything when it
- * is too faint to have a level of its own. */
+ * is too faint to have a level of its own. The weak-stroke growth
+ * (ocr_cc_grow) given the line's levels leaves a mark nearer the ground's
+ * grey than the ink's. */
 #include <leptonica/allheaders.h>
 
 #include <stdint.h>
@@ -104,12 +106,34 @@ int main(void) {
   build(&s, 230, 0, 0, 0);
   PIX *weak = pixThresholdToBinary(s.norm, 120);
   pixInvert(weak, weak);
-  ocr_cc_grow(s.lines, s.glyphs, weak, PAD, 0);
+  ocr_cc_grow(s.lines, s.glyphs, weak, NULL, NULL, PAD, 0);
   span(&s, &x0, &x1);
   printf("weak strokes: line %d..%d\n", x0, x1);
   CHECK(x0 == 136);
   pixDestroy(&weak);
   destroy(&s);
+
+  /* Weak-stroke growth with the line's levels: a mark of grey 80 just
+   * after the line (a weak stroke on ground 40) is taken without them and
+   * not with them (ink 230: nearer the ground than the ink). */
+  for (int with = 0; with < 2; with++) {
+    build(&s, 230, 0, 0, 0);
+    for (int y = 40; y < 60; y++)
+      for (int x = 250; x < 262; x++)
+        if (x < 253 || y >= 57) pixSetPixel(s.norm, x + PAD, y + PAD, 80);
+    weak = pixThresholdToBinary(s.norm, 60);
+    pixInvert(weak, weak);
+    /* only the right half: the speckle side is another test */
+    pixRasterop(weak, 0, 0, PAD + 118, H + 2 * PAD, PIX_CLR, NULL, 0, 0);
+    ocr_cc_grow(s.lines, s.glyphs, weak, with ? s.norm : NULL,
+                with ? s.strokes : NULL, PAD, 0);
+    span(&s, &x0, &x1);
+    printf("mark of another grey, levels %s: line %d..%d\n", with ? "on" : "off",
+           x0, x1);
+    CHECK(with ? x1 == 238 : x1 >= 262);
+    pixDestroy(&weak);
+    destroy(&s);
+  }
 
   /* A ground as varied as the ink (Doppler): not grown. */
   build(&s, 230, 1, 0, 0);

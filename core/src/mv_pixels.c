@@ -120,6 +120,12 @@ static int intersects(const mv_rect *a, const mv_rect *b) {
          b->y < a->y + a->h;
 }
 
+static int contains(const mv_rect *outer, const mv_rect *r) {
+  return r->x >= outer->x && r->y >= outer->y &&
+         r->x + r->w <= outer->x + outer->w &&
+         r->y + r->h <= outer->y + outer->h;
+}
+
 static mv_rect union_rect(const mv_rect *a, const mv_rect *b) {
   int32_t x0 = a->x < b->x ? a->x : b->x, y0 = a->y < b->y ? a->y : b->y;
   int32_t x1 = a->x + a->w > b->x + b->w ? a->x + a->w : b->x + b->w;
@@ -591,12 +597,6 @@ static size_t line_rects(const mv_box *b, size_t n, const unsigned char *dec,
   }
   free(used);
   return nout;
-}
-
-static int contains(const mv_rect *outer, const mv_rect *r) {
-  return r->x >= outer->x && r->y >= outer->y &&
-         r->x + r->w <= outer->x + outer->w &&
-         r->y + r->h <= outer->y + outer->h;
 }
 
 /* Burned-in text does not move between frames. Frame 0's redactions are

@@ -118,14 +118,14 @@ double mv_image_still_share(const mv_image *a, const mv_image *b, mv_rect r) {
                       : 8;
   int32_t tol = 3 << (bits - 8);
   size_t same = 0, all = 0;
-  for (int32_t y = y0; y < y1; y++)
-    for (int32_t x = x0; x < x1; x++)
-      for (uint32_t c = 0; c < a->samples; c++) {
-        size_t at = (size_t)x * a->samples + c;
-        int32_t d = sample_at(a, (const uint8_t *)a->data + (size_t)y * a->stride, at) -
-                    sample_at(b, (const uint8_t *)b->data + (size_t)y * b->stride, at);
-        same += d <= tol && d >= -tol;
-        all++;
-      }
+  for (int32_t y = y0; y < y1; y++) {
+    const uint8_t *ra = (const uint8_t *)a->data + (size_t)y * a->stride;
+    const uint8_t *rb = (const uint8_t *)b->data + (size_t)y * b->stride;
+    for (size_t i = (size_t)x0 * a->samples; i < (size_t)x1 * a->samples; i++) {
+      int32_t d = sample_at(a, ra, i) - sample_at(b, rb, i);
+      same += d <= tol && d >= -tol;
+      all++;
+    }
+  }
   return (double)same / (double)all;
 }

@@ -136,9 +136,9 @@ static void grow_one(BOXA *lines, l_int32 li, BOXAA *glyphs, BOXA *cc, int dx,
   if (nb) boxaReplaceBox(lines, li, nb);
 }
 
-/* Ink and ground levels of line `li` in `norm`: the grey of its stroke
- * pixels (in `strokes`) under its glyphs, and of the other pixels of its
- * box, with the ground's median absolute deviation. 0 when they cannot be
+/* Ink and ground levels of a line in `norm`: the grey of its stroke pixels
+ * (in `strokes`) under its glyphs `g`, and of the other pixels of its box,
+ * with the ground's median absolute deviation. 0 when they cannot be
  * measured. */
 static int levels(PIX *norm, PIX *strokes, int pad, BOX *line, BOXA *g,
                   int *ink, int *ground, int *spread) {
@@ -188,15 +188,32 @@ static int levels(PIX *norm, PIX *strokes, int pad, BOX *line, BOXA *g,
   return ok;
 }
 
+ocr_cc_level *ocr_cc_levels(BOXA *lines, BOXAA *glyphs, PIX *norm,
+                            PIX *strokes, int pad) {
+  l_int32 nl = lines ? boxaGetCount(lines) : 0;
+  if (!nl || !glyphs || !norm || !strokes || pixGetDepth(norm) != 8)
+    return NULL;
+  ocr_cc_level *lv = calloc((size_t)nl, sizeof *lv);
+  for (l_int32 li = 0; lv && li < nl; li++) {
+    BOX *line = boxaGetBox(lines, li, L_COPY);
+    BOXA *g = line ? boxaaGetBoxa(glyphs, li, L_CLONE) : NULL;
+    lv[li].ok = line && g &&
+                levels(norm, strokes, pad, line, g, &lv[li].ink,
+                       &lv[li].ground, &lv[li].spread);
+    boxaDestroy(&g);
+    boxDestroy(&line);
+  }
+  return lv;
+}
+
 void ocr_cc_grow(BOXA *lines, BOXAA *glyphs, PIX *weak, PIX *norm,
-                 PIX *strokes, int pad, int strict) {
+                 const ocr_cc_level *lv, int pad, int strict) {
   l_int32 nl = lines ? boxaGetCount(lines) : 0;
   if (!nl || !weak) return;
   BOXA *cc = pixConnCompBB(weak, 8);
   l_int32 n = cc ? boxaGetCount(cc) : 0;
   int *near = n > 0 && n <= CC_GROW_MAX ? malloc((size_t)n * sizeof *near)
                                         : NULL;
-  int levelled = norm && strokes && glyphs && pixGetDepth(norm) == 8;
   for (l_int32 li = 0; near && li < nl; li++) {
     /* A chain with a clear ink level of its own (LEVEL_SURE) takes only
      * components nearer that level than its ground (within 3/4 of the
@@ -205,18 +222,9 @@ void ocr_cc_grow(BOXA *lines, BOXAA *glyphs, PIX *weak, PIX *norm,
      * also holds is not (a turned name grew 120 px down a vertebra). Seeds
      * 1/3/7: over-redaction 1.94/2.29/1.86% -> 1.88/2.09/1.75%, no box
      * lost; at half the contrast, or from 36 levels, a box lost each. */
-    level_filter lf = {norm, weak, 0, 0};
-    int ground, spread, use = 0;
-    BOX *line = levelled ? boxaGetBox(lines, li, L_COPY) : NULL;
-    BOXA *g = line ? boxaaGetBoxa(glyphs, li, L_CLONE) : NULL;
-    if (line && g && levels(norm, strokes, pad, line, g, &lf.ink, &ground,
-                            &spread)) {
-      int contrast = abs(lf.ink - ground);
-      lf.tol = contrast * 3 / 4;
-      use = contrast >= LEVEL_SURE;
-    }
-    boxaDestroy(&g);
-    boxDestroy(&line);
+    int contrast = lv && lv[li].ok ? abs(lv[li].ink - lv[li].ground) : 0;
+    level_filter lf = {norm, weak, lv ? lv[li].ink : 0, contrast * 3 / 4};
+    int use = norm && contrast >= LEVEL_SURE;
     grow_one(lines, li, glyphs, cc, -pad, -pad, strict, strict ? 1 : 2,
              use ? &lf : NULL, near);
   }
@@ -224,26 +232,18 @@ void ocr_cc_grow(BOXA *lines, BOXAA *glyphs, PIX *weak, PIX *norm,
   boxaDestroy(&cc);
 }
 
-void ocr_cc_grow_level(BOXA *lines, BOXAA *glyphs, PIX *norm, PIX *strokes,
-                       int pad) {
+void ocr_cc_grow_level(BOXA *lines, BOXAA *glyphs, PIX *norm,
+                       const ocr_cc_level *lv, int pad) {
   l_int32 nl = lines ? boxaGetCount(lines) : 0;
-  if (!nl || !norm || !strokes || !glyphs || pixGetDepth(norm) != 8) return;
+  if (!nl || !norm || !lv || !glyphs || pixGetDepth(norm) != 8) return;
   int W = pixGetWidth(norm), H = pixGetHeight(norm);
   for (l_int32 li = 0; li < nl; li++) {
-    BOX *line = boxaGetBox(lines, li, L_COPY);
-    BOXA *g = boxaaGetBoxa(glyphs, li, L_CLONE);
-    int ink, ground, spread;
-    int ok = line && g &&
-             levels(norm, strokes, pad, line, g, &ink, &ground, &spread);
-    boxaDestroy(&g);
-    int contrast = ok ? abs(ink - ground) : 0;
-    if (contrast < LEVEL_MIN || contrast < LEVEL_CLEAR * spread) {
-      boxDestroy(&line);
+    int ink = lv[li].ink;
+    int contrast = lv[li].ok ? abs(ink - lv[li].ground) : 0;
+    if (contrast < LEVEL_MIN || contrast < LEVEL_CLEAR * lv[li].spread)
       continue;
-    }
     l_int32 lx, ly, lw, lh;
-    boxGetGeometry(line, &lx, &ly, &lw, &lh);
-    boxDestroy(&line);
+    if (boxaGetBoxGeometry(lines, li, &lx, &ly, &lw, &lh)) continue;
     int vertical = ocr_layout_tall(lw, lh);
     int thick = vertical ? lw : lh, len = vertical ? lh : lw;
     /* The window: the band and half a thickness either side (whole

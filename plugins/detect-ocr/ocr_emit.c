@@ -101,7 +101,7 @@ static long best_chain(const ocr_emitter *e, const mv_rect *r) {
 }
 
 /* Clip r across the chains of characters it overlaps (its height for a
- * row, its width for a column), with 2 pixels to spare: word boxes grown
+ * row, its width for a column), with 1 pixel to spare: word boxes grown
  * over the ink of a clip take in the anatomy above and below a line, and
  * the chains know where their characters end. Returns the index of the
  * chain it overlaps most, or -1 (nothing cut) when it lies mostly outside

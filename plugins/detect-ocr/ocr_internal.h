@@ -264,23 +264,35 @@ int ocr_layout_tall(int w, int h);
  * there are none, NULL when out of memory. */
 struct Boxa *ocr_cc_lines(struct Pix *strokes, int pad, double scale,
                           struct Boxaa *glyphs);
+/* The ink and ground greys of a chain and the ground's median absolute
+ * deviation; ok = 0 when they could not be measured. */
+typedef struct ocr_cc_level {
+  int ok, ink, ground, spread;
+} ocr_cc_level;
+/* The levels of each line of ocr_cc_lines (with its glyphs) in `norm` (the
+ * grey image, 8 bpp), from its stroke pixels in `strokes` (the stroke
+ * image it was found in), both padded by `pad`: one per line, from the
+ * glyphs it has so far. Free with free(); NULL when there are no lines or
+ * no memory. */
+ocr_cc_level *ocr_cc_levels(struct Boxa *lines, struct Boxaa *glyphs,
+                            struct Pix *norm, struct Pix *strokes, int pad);
 /* Grow the lines of ocr_cc_lines (and their glyphs, when given) along their
  * length over the components of `weak` (a stroke image of the same
  * polarity at a lower contrast, padded by `pad`) that lie in the line's
  * band and continue it within 2 thicknesses: the faint ends of a line on
  * a shaded ground, punctuation, accents. `strict` (strokes of the other
  * polarity): components of about the line's height, within 1 thickness.
- * With `norm` and `strokes` (the grey image, 8 bpp, and the stroke image
- * the lines were found in, both padded by `pad`), a line with an ink level
- * of its own (ocr_cc_grow_level) takes only components at that level. */
+ * With `norm` and `lv` (ocr_cc_levels), a line with a clear ink level of
+ * its own takes only components nearer that level than its ground. */
 void ocr_cc_grow(struct Boxa *lines, struct Boxaa *glyphs, struct Pix *weak,
-                 struct Pix *norm, struct Pix *strokes, int pad, int strict);
+                 struct Pix *norm, const ocr_cc_level *lv, int pad,
+                 int strict);
 /* Grow the lines (ocr_cc_lines, with their glyphs) over the components of
  * the pixels of `norm` (8 bpp, padded by `pad`) at each line's own ink
- * level, measured from its stroke pixels in `strokes`: the rest of a line
- * drawn in one colour over an uneven ground. */
+ * level `lv` (ocr_cc_levels): the rest of a line drawn in one colour over
+ * an uneven ground. */
 void ocr_cc_grow_level(struct Boxa *lines, struct Boxaa *glyphs,
-                       struct Pix *norm, struct Pix *strokes, int pad);
+                       struct Pix *norm, const ocr_cc_level *lv, int pad);
 
 /* ---- ocr_region.c ------------------------------------------------------- */
 /* Find and read text in rectangle `roi` (native, already clipped to the

@@ -247,15 +247,22 @@ static void chains(PIX *norm, PIX *const *st, double scale, int w, int h,
     BOXA *cl = g && st[d] ? ocr_cc_lines(st[d], OCR_PAD, scale, g) : NULL;
     /* Grown over the faint strokes of its own polarity, then of the other:
      * a line running from a dark part of a banner onto a lighter one is
-     * lighter than its ground at one end and darker at the other. */
+     * lighter than its ground at one end and darker at the other; then
+     * over pixels of its own ink level. Each step takes the chains' levels
+     * as grown so far: the characters a step adds refine them (measured
+     * once before all steps, seed 3 lost a box). */
     for (int k = 0; cl && boxaGetCount(cl) && k < 2; k++) {
       int pol = k == 0 ? d : 1 - d;
       if (!weak[pol])
         weak[pol] = ocr_pix_strokes(norm, pol == 0, OCR_STROKE_SIZE,
                                     OCR_WEAK_CONTRAST, 0);
-      ocr_cc_grow(cl, g, weak[pol], norm, st[d], OCR_PAD, k == 1);
+      ocr_cc_level *lv = ocr_cc_levels(cl, g, norm, st[d], OCR_PAD);
+      ocr_cc_grow(cl, g, weak[pol], norm, lv, OCR_PAD, k == 1);
+      free(lv);
     }
-    if (cl && boxaGetCount(cl)) ocr_cc_grow_level(cl, g, norm, st[d], OCR_PAD);
+    ocr_cc_level *lv = cl ? ocr_cc_levels(cl, g, norm, st[d], OCR_PAD) : NULL;
+    ocr_cc_grow_level(cl, g, norm, lv, OCR_PAD);
+    free(lv);
     for (l_int32 i = 0; cl && i < boxaGetCount(cl); i++) {
       BOX *b = boxaGetBox(cl, i, L_COPY);
       if (b && too_big(b->w, b->h, w, h, scale)) boxDestroy(&b);

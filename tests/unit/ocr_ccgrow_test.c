@@ -75,6 +75,22 @@ static void span(scene *s, int *x0, int *x1) {
   *x0 = x, *x1 = x + w;
 }
 
+/* The scene's levels (ocr_cc_levels), or NULL when `with` is 0. */
+static ocr_cc_level *levels_of(scene *s, int with) {
+  return with ? ocr_cc_levels(s->lines, s->glyphs, s->norm, s->strokes, PAD)
+              : NULL;
+}
+
+/* Build a scene, grow it at its ink level, and return its line's extent. */
+static void grown_at_level(int ink, int varied, int far_left, int other,
+                           scene *s, int *x0, int *x1) {
+  build(s, ink, varied, far_left, other);
+  ocr_cc_level *lv = levels_of(s, 1);
+  ocr_cc_grow_level(s->lines, s->glyphs, s->norm, lv, PAD);
+  free(lv);
+  span(s, x0, x1);
+}
+
 static void destroy(scene *s) {
   pixDestroy(&s->norm);
   pixDestroy(&s->strokes);
@@ -89,9 +105,7 @@ int main(void) {
 
   /* Grown over the two characters on the speckle, not the far one nor the
    * grey-100 mark; their glyphs join the line's. */
-  build(&s, 230, 0, 1, 1);
-  ocr_cc_grow_level(s.lines, s.glyphs, s.norm, s.strokes, PAD);
-  span(&s, &x0, &x1);
+  grown_at_level(230, 0, 1, 1, &s, &x0, &x1);
   printf("flat ground: line %d..%d\n", x0, x1);
   CHECK(x0 <= 64 && x0 > 16);
   CHECK(x1 >= 136 + 22 * 4 + 14 && x1 < 248);
@@ -125,8 +139,9 @@ int main(void) {
     pixInvert(weak, weak);
     /* only the right half: the speckle side is another test */
     pixRasterop(weak, 0, 0, PAD + 118, H + 2 * PAD, PIX_CLR, NULL, 0, 0);
-    ocr_cc_grow(s.lines, s.glyphs, weak, with ? s.norm : NULL,
-                with ? s.strokes : NULL, PAD, 0);
+    ocr_cc_level *lv = levels_of(&s, with);
+    ocr_cc_grow(s.lines, s.glyphs, weak, s.norm, lv, PAD, 0);
+    free(lv);
     span(&s, &x0, &x1);
     printf("mark of another grey, levels %s: line %d..%d\n", with ? "on" : "off",
            x0, x1);
@@ -136,17 +151,13 @@ int main(void) {
   }
 
   /* A ground as varied as the ink (Doppler): not grown. */
-  build(&s, 230, 1, 0, 0);
-  ocr_cc_grow_level(s.lines, s.glyphs, s.norm, s.strokes, PAD);
-  span(&s, &x0, &x1);
+  grown_at_level(230, 1, 0, 0, &s, &x0, &x1);
   printf("varied ground: line %d..%d\n", x0, x1);
   CHECK(x0 == 136);
   destroy(&s);
 
   /* Too faint for a level of its own (20 grey levels): not grown. */
-  build(&s, 60, 0, 0, 0);
-  ocr_cc_grow_level(s.lines, s.glyphs, s.norm, s.strokes, PAD);
-  span(&s, &x0, &x1);
+  grown_at_level(60, 0, 0, 0, &s, &x0, &x1);
   printf("faint ink: line %d..%d\n", x0, x1);
   CHECK(x0 == 136);
   destroy(&s);

@@ -446,7 +446,8 @@ end
 local PIXEL_WHEN = { never = true, burned_in = true, always = true }
 local PIXEL_PHI = { auto = true, all_text = true, identifiers = true }
 local PIXEL_FIELDS = { "when", "modalities", "detect", "options", "redact", "phi",
-                       "all_text_modalities", "allow", "review_below", "uncertain", "margin", "verify" }
+                       "all_text_modalities", "allow", "review_below", "uncertain", "margin", "verify",
+                       "complete_lines" }
 
 local function string_list(v, where, what, pattern, maxlen)
   if type(v) ~= "table" or proxies[v] then fail("%s.%s must be a list of strings", where, what) end
@@ -522,6 +523,9 @@ local function check_pixels(p, base, where)
     elseif k == "verify" then
       if type(v) ~= "boolean" then fail("%s.verify must be true or false", where) end
       out.verify = v
+    elseif k == "complete_lines" then
+      if type(v) ~= "boolean" then fail("%s.complete_lines must be true or false", where) end
+      out.complete_lines = v
     else
       fail("%s: unknown field '%s'%s", where, show(k), suggest(k, PIXEL_FIELDS))
     end

@@ -31,6 +31,7 @@ mv_registry *mv_cli_load_plugins(mv_paths *paths) {
     return NULL;
   }
   int loaded = 0;
+  mv_registry_set_models(r, paths->models);
   /* Plugins find their data (OCR settings, known regions) in models/. */
   char config[4200];
   snprintf(config, sizeof config, "models=%s\n", paths->models);

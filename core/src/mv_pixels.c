@@ -8,6 +8,7 @@
 
 #include "mv_inkline.h"
 #include "mv_log.h"
+#include "mv_textnet.h"
 
 #define VERIFY_MIN_CONFIDENCE 0.6f /* below: fill edges read as noise */
 #define ROI_FULL_SHARE 0.95         /* a diff this large: search it all */
@@ -26,6 +27,8 @@ struct mv_pixels {
   detector det[MV_PIX_MAX_DETECTORS];
   size_t ndet;
   const mv_loaded *redactor;
+  mv_textnet *textnet; /* NULL: lines are not followed by the network */
+  float *map;           /* its logits of the whole current plane, or NULL */
   mv_box *boxes; /* of the current object */
   size_t nboxes, capboxes;
   uint32_t plane; /* plane the sink is filling */
@@ -62,6 +65,20 @@ int mv_pixels_new(const mv_registry *reg, const mv_pixel_settings *s,
     }
     px->ndet++;
   }
+  /* A registry without a models folder (library use in tests) runs
+   * without the network; with one, a missing model is an error, not a
+   * silent loss of recall. */
+  const char *models = mv_registry_models(reg);
+  if (s->complete_lines && models && models[0]) {
+    char path[4200], why[512] = "";
+    snprintf(path, sizeof path, "%s/textnet.txt", models);
+    int rc = mv_textnet_load(path, &px->textnet, why, sizeof why);
+    if (rc != MV_OK) {
+      snprintf(err, errlen, "pixels.complete_lines: %s", why);
+      mv_pixels_free(px);
+      return rc;
+    }
+  }
   px->redactor = mv_registry_redactor(reg, s->redact);
   if (!px->redactor) {
     snprintf(err, errlen,
@@ -78,6 +95,8 @@ void mv_pixels_free(mv_pixels *px) {
   if (!px) return;
   for (size_t i = 0; i < px->ndet; i++)
     px->det[i].plugin->desc->detector->ctx_free(px->det[i].ctx);
+  mv_textnet_free(px->textnet);
+  free(px->map);
   free(px->boxes);
   free(px);
 }
@@ -383,6 +402,13 @@ static void decide(mv_pixels *px, const mv_pixel_job *job, size_t first,
                  b[i].confidence < low;
     if (b[i].flags & MV_BOX_REGION) {
       dec[i] = D_REDACT;
+    } else if (b[i].flags & MV_BOX_MARKED) {
+      /* The network judged it text; only a block too big for a line of
+       * words is left as texture. */
+      dec[i] = (double)b[i].r.w * b[i].r.h >
+                       0.05 * (double)view->width * view->height
+                   ? D_NOISE
+                   : unsure_text;
     } else if (!ident[i] && !(b[i].flags & MV_BOX_SHAPED) &&
                (unsure || b[i].confidence < SURE_TEXT) &&
                (!looks_like_text(view, b[i].r) || too_big_for_a_word(view, &b[i]))) {
@@ -532,8 +558,9 @@ static int same_row(const mv_rect *u, const mv_rect *r, int vertical) {
 /* Whole lines go: the redacted word, and the words of its line next to it
  * (OCR splits and misreads words; a half-redacted name is still a name). */
 static size_t line_rects(const mv_box *b, size_t n, const unsigned char *dec,
-                         const mv_image *view, int margin, uint32_t w,
-                         uint32_t h, mv_rect *out) {
+                         const mv_image *view, const mv_textnet *tn,
+                         const float *map, int margin, uint32_t w, uint32_t h,
+                         mv_rect *out) {
   size_t nout = 0;
   unsigned char *used = calloc(n ? n : 1, 1);
   for (size_t i = 0; i < n; i++) {
@@ -577,7 +604,12 @@ static size_t line_rects(const mv_box *b, size_t n, const unsigned char *dec,
      * (colour flow read with a chain) does not make it a line to grow:
      * seeds 1/3/7 lose no box, over-redaction 1.88/2.09/1.75% ->
      * 1.83/2.05/1.74%, US1_UNCR's anatomy 91.7% -> 94.7% unchanged. */
-    int shaped = (b[i].flags & MV_BOX_SHAPED) != 0;
+    /* The network marks the rest of a faint line over texture, where
+     * neither the reading nor the ink reaches (mv_textnet.h). */
+    if (is_line && tn)
+      mv_textnet_complete(tn, view, map, &u,
+                          (b[i].flags & MV_BOX_ROTATED) && u.h > u.w);
+    int shaped = (b[i].flags & (MV_BOX_SHAPED | MV_BOX_MARKED)) != 0;
     for (size_t k = 0; shaped && used && k < n; k++)
       if (used[k] && b[k].line == b[i].line && dec[k] != D_NOISE &&
           !(b[k].flags & MV_BOX_SHAPED))
@@ -593,7 +625,11 @@ static size_t line_rects(const mv_box *b, size_t n, const unsigned char *dec,
       if (vertical) u.y -= ch, u.h += 2 * ch;
       else u.x -= ch, u.w += 2 * ch;
     }
-    out[nout++] = grow(u, margin, w, h);
+    /* The network's marks run a pixel or two past the strokes already:
+     * its own lines take one more (seed 1: the margin's 2 px cost 0.05
+     * points of over-redaction and found no box). */
+    out[nout++] = grow(u, (b[i].flags & MV_BOX_MARKED) && margin > 1 ? 1 : margin,
+                       w, h);
   }
   free(used);
   return nout;
@@ -632,6 +668,82 @@ static int add_still_rects(const mv_image *frame0, const mv_image *img,
   return MV_OK;
 }
 
+/* Lines the text network marks where no detector found anything
+ * (mv_textnet_lines): text too faint or too close to its ground for the
+ * strokes and the reading, which the network still sees as a line. A
+ * marked line mostly covered by boxes already found is left to them: the
+ * reading decides what it is, and the network only finishes its line. */
+#define MARKED_COVERED 0.5
+static int add_marked_lines(mv_pixels *px, uint32_t plane, size_t first,
+                            const mv_image *view, const mv_rect *roi,
+                            size_t nroi) {
+  mv_rect whole = {0, 0, (int32_t)view->width, (int32_t)view->height};
+  free(px->map);
+  px->map = NULL;
+  int rc = MV_OK;
+  if (!nroi) {
+    /* The whole plane's map is kept: line_rects follows lines on it. */
+    if ((rc = mv_textnet_map(px->textnet, view, &px->map)) != MV_OK) return rc;
+    roi = &whole;
+    nroi = 1;
+  }
+  size_t found = px->nboxes;
+  for (size_t a = 0; a < nroi && rc == MV_OK; a++) {
+    mv_rect area = roi[a];
+    if (area.x < 0) area.w += area.x, area.x = 0;
+    if (area.y < 0) area.h += area.y, area.y = 0;
+    if (area.x + area.w > whole.w) area.w = whole.w - area.x;
+    if (area.y + area.h > whole.h) area.h = whole.h - area.y;
+    if (area.w <= 0 || area.h <= 0) continue;
+    float *own = NULL;
+    const float *logit = px->map;
+    size_t stride = view->width;
+    if (logit) {
+      logit += (size_t)area.y * stride + area.x;
+    } else {
+      own = malloc((size_t)area.w * area.h * sizeof *own);
+      if (!own) return MV_ENOMEM;
+      if ((rc = mv_textnet_logits(px->textnet, view, area, own)) != MV_OK) {
+        free(own);
+        return rc;
+      }
+      logit = own;
+      stride = (size_t)area.w;
+    }
+    mv_rect *lines = NULL;
+    size_t nlines = 0;
+    rc = mv_textnet_lines(logit, stride, area, &lines, &nlines);
+    free(own);
+    for (size_t i = 0; rc == MV_OK && i < nlines; i++) {
+      double size = (double)lines[i].w * lines[i].h, covered = 0;
+      for (size_t k = first; k < found; k++) {
+        const mv_rect *o = &px->boxes[k].r;
+        int32_t ix = lines[i].x > o->x ? lines[i].x : o->x;
+        int32_t iy = lines[i].y > o->y ? lines[i].y : o->y;
+        int32_t jx = lines[i].x + lines[i].w < o->x + o->w
+                         ? lines[i].x + lines[i].w
+                         : o->x + o->w;
+        int32_t jy = lines[i].y + lines[i].h < o->y + o->h
+                         ? lines[i].y + lines[i].h
+                         : o->y + o->h;
+        if (jx > ix && jy > iy) covered += (double)(jx - ix) * (jy - iy);
+      }
+      if (covered >= MARKED_COVERED * size) continue;
+      mv_box b;
+      memset(&b, 0, sizeof b);
+      b.plane = plane;
+      b.r = lines[i];
+      b.flags = MV_BOX_UNREAD | MV_BOX_MARKED;
+      b.line = 0x80000000u + (uint32_t)(px->nboxes - first);
+      snprintf(b.label, sizeof b.label, "textnet");
+      px->plane = plane;
+      rc = add_box(px, &b);
+    }
+    free(lines);
+  }
+  return rc;
+}
+
 static int plane_pass(mv_pixels *px, const mv_pixel_job *job,
                       const mv_pixel_info *info, uint32_t plane,
                       mv_image *img, frame_seen *seen, size_t *nseen,
@@ -645,6 +757,8 @@ static int plane_pass(mv_pixels *px, const mv_pixel_job *job,
   int rc = MV_OK;
   mv_view before = {0};
 
+  free(px->map); /* another plane's */
+  px->map = NULL;
   if (img->kind == MV_PLANE_ICON) {
     /* A thumbnail of frame 0: the same places, scaled. */
     if (*nf0 && frame0->width && frame0->height) {
@@ -715,6 +829,10 @@ static int plane_pass(mv_pixels *px, const mv_pixel_job *job,
         rc = MV_OK;
         goto out;
       }
+      if (px->textnet &&
+          (rc = add_marked_lines(px, plane, first, &before.img, roi, nroi)) !=
+              MV_OK)
+        goto out;
       if (*nseen < 64) {
         seen[*nseen] = (frame_seen){h, img->kind, first, px->nboxes - first};
         (*nseen)++;
@@ -748,8 +866,8 @@ static int plane_pass(mv_pixels *px, const mv_pixel_job *job,
                           : dec[i] == D_KEEP ? MV_MARK_KEPT
                                              : MV_MARK_UNCERTAIN);
     }
-    nrects = line_rects(px->boxes + first, n, dec, &before.img, px->s->margin,
-                        img->width, img->height, rects);
+    nrects = line_rects(px->boxes + first, n, dec, &before.img, px->textnet,
+                        px->map, px->s->margin, img->width, img->height, rects);
     if (img->kind == MV_PLANE_FRAME && img->frame > 0 && *nf0 &&
         (rc = add_still_rects(frame0, img, *f0rects, *nf0, &rects, &nrects)) !=
             MV_OK) {
@@ -817,6 +935,12 @@ static int plane_pass(mv_pixels *px, const mv_pixel_job *job,
         *nf0 = nrects;
       }
     }
+    /* The rectangles blacked out, whole: the word marks alone would leave
+     * the rest of a completed line readable in the report's "before"
+     * thumbnail, which pixelates marks. */
+    if (job->keep_preview && !r->before.img.data)
+      for (size_t k = 0; k < nrects; k++)
+        add_mark(r, rects[k], MV_MARK_REDACTED);
     if (job->keep_preview && !r->before.img.data && before.img.data &&
         (nrects || r->nmarks || plane == 0)) {
       r->before = before;
@@ -841,6 +965,8 @@ static int plane_pass(mv_pixels *px, const mv_pixel_job *job,
 out:
   mv_view_free(&before);
   free(rects);
+  free(px->map);
+  px->map = NULL;
   return rc;
 }
 
@@ -947,6 +1073,10 @@ int mv_pixels_detect_only(mv_pixels *px, const mv_format_ops *ops,
       px->nboxes = 0;
       rc = run_detectors(px, &job, plane, &img, &v.img, NULL, 0, 0, err,
                          errlen);
+      if (rc == MV_OK && px->textnet)
+        rc = add_marked_lines(px, plane, 0, &v.img, NULL, 0);
+      free(px->map);
+      px->map = NULL;
       mv_view_free(&v);
     }
     ops->release(doc, plane, NULL, 0, NULL, 0);

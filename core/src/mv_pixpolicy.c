@@ -20,8 +20,9 @@ void mv_pixpolicy_defaults(mv_pixel_settings *s) {
   snprintf(s->redact, sizeof s->redact, "fill");
   s->phi = MV_PHI_AUTO;
   s->review_below = 0.5;
-  s->margin = 3;
+  s->margin = 2;
   s->verify = 1;
+  s->complete_lines = 1;
 }
 
 void mv_pixpolicy_free(mv_pixel_settings *s) {
@@ -204,6 +205,14 @@ int mv_pixpolicy_field(lua_State *L, const char *key, mv_pixel_settings *s,
       return -1;
     }
     s->verify = lua_toboolean(L, -1);
+    return 0;
+  }
+  if (strcmp(key, "complete_lines") == 0) {
+    if (!lua_isboolean(L, -1)) {
+      snprintf(err, errlen, "pixels.complete_lines must be true or false");
+      return -1;
+    }
+    s->complete_lines = lua_toboolean(L, -1);
     return 0;
   }
   return 1;

@@ -36,6 +36,8 @@ typedef struct mv_pixel_settings {
                            (1) or holds the object for review (0) */
   int margin;          /* pixels added around every redacted box */
   int verify;          /* OCR redacted areas and borders again */
+  int complete_lines;  /* follow redacted lines with the text network
+                          (models/textnet.txt, mv_textnet.h) */
 } mv_pixel_settings;
 
 /* Defaults (also what a policy without `pixels` gets). */

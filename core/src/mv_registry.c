@@ -31,6 +31,7 @@
 struct mv_registry {
   mv_loaded *items;
   size_t n, cap;
+  char models[4096]; /* the models folder, "" when not set */
 };
 
 static void host_log(int level, const char *who, const char *fmt, ...) {
@@ -54,6 +55,12 @@ static const mv_host host = {
 const mv_host *mv_registry_host(void) { return &host; }
 
 mv_registry *mv_registry_new(void) { return calloc(1, sizeof(mv_registry)); }
+
+void mv_registry_set_models(mv_registry *r, const char *dir) {
+  snprintf(r->models, sizeof r->models, "%s", dir ? dir : "");
+}
+
+const char *mv_registry_models(const mv_registry *r) { return r->models; }
 
 void mv_registry_free(mv_registry *r) {
   if (!r) return;

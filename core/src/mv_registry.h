@@ -33,6 +33,10 @@ int mv_registry_load(mv_registry *r, const char *path, const char *config,
  * when all loaded. *loaded receives the number that did. */
 int mv_registry_load_dir(mv_registry *r, const char *dir, const char *config,
                          int *loaded, char *err, size_t errlen);
+/* The models folder (data the core and plugins read at run time); "" until
+ * set. */
+void mv_registry_set_models(mv_registry *r, const char *dir);
+const char *mv_registry_models(const mv_registry *r);
 size_t mv_registry_count(const mv_registry *r);
 const mv_loaded *mv_registry_at(const mv_registry *r, size_t i);
 const mv_loaded *mv_registry_find(const mv_registry *r, const char *name);

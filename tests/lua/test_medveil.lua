@@ -284,6 +284,10 @@ local function suite(cache_modules)
     local mv = require "medveil"
     return mv.profile "research" { pixels = { margin = 100 } }
   ]], "pixels.margin must be")
+  err_case("pixels complete_lines not a boolean", [[
+    local mv = require "medveil"
+    return mv.profile "research" { pixels = { complete_lines = "yes" } }
+  ]], "pixels.complete_lines must be true or false")
   err_case("age callable", [[
     local mv = require "medveil"
     return mv.profile "hipaa" { tags = { PatientAge = mv.age { cap = 80 } } }

@@ -108,7 +108,7 @@ int main(void) {
     const mv_pixel_settings *ps = mv_policy_pixel_settings(research);
     CHECK(ps->ndetect == 2 && !strcmp(ps->detect[0], "regions") &&
           !strcmp(ps->detect[1], "ocr"));
-    CHECK(!strcmp(ps->redact, "fill") && ps->verify && ps->margin == 3);
+    CHECK(!strcmp(ps->redact, "fill") && ps->verify && ps->margin == 2);
     CHECK(ps->nallow > 100 && ps->review_below == 0.5);
     CHECK(ps->uncertain_redact == 1); /* research redacts unsure words */
     CHECK(mv_pixpolicy_mode(ps, "US") == MV_PHI_ALL_TEXT);

@@ -124,9 +124,12 @@ enum {
   MV_BOX_REGION = 0x2u,  /* a known burned-in region: redact regardless */
   MV_BOX_ROTATED = 0x4u, /* text read at 90, 180 or 270 degrees */
   MV_BOX_UNREAD = 0x8u,  /* looks like text, could not be read */
-  MV_BOX_SHAPED = 0x10u  /* lies in a row of character-sized strokes: text
+  MV_BOX_SHAPED = 0x10u, /* lies in a row of character-sized strokes: text
                             by its shape, whatever the reading says, so the
                             core never takes it for texture (noise) */
+  MV_BOX_MARKED = 0x20u  /* set by the core, not detectors: a line its text
+                            network marked where no reading was (always
+                            with MV_BOX_UNREAD) */
 };
 
 typedef struct mv_box {

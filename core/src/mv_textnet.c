@@ -104,35 +104,47 @@ fail:
 }
 
 /* out[c] (w x h) = layer over in[c] (w x h), zero outside the window.
- * Row by row, every output channel of a row before the next: the rows
- * read stay in the cache (plane by plane, a layer streamed its whole
- * input through memory 72 times and ran at a third of the speed). */
+ * Row by row and TN_BLOCK columns at a time, every output channel of the
+ * block together: the input rows read and the sums stay in the first-level
+ * cache (plane by plane, a layer streamed its input through memory once
+ * per output channel and ran at a third of this speed). */
+#define TN_BLOCK 64
 static void run_layer(const tn_layer *l, const float *restrict in,
                       float *restrict out, int w, int h, int relu) {
   size_t plane = (size_t)w * h;
-  int half = l->k / 2;
+  int half = l->k / 2, kk = l->k * l->k;
+  float acc[TN_MAX_CHANNELS][TN_BLOCK];
   for (int y = 0; y < h; y++) {
-    for (int co = 0; co < l->cout; co++) {
-      float *restrict o = out + co * plane + (size_t)y * w;
-      for (int x = 0; x < w; x++) o[x] = l->b[co];
+    for (int bx = 0; bx < w; bx += TN_BLOCK) {
+      int nb = w - bx < TN_BLOCK ? w - bx : TN_BLOCK;
+      for (int co = 0; co < l->cout; co++)
+        for (int i = 0; i < nb; i++) acc[co][i] = l->b[co];
       for (int ci = 0; ci < l->cin; ci++) {
-        const float *wk = l->w + ((size_t)co * l->cin + ci) * l->k * l->k;
         for (int ky = 0; ky < l->k; ky++) {
           int yy = y + (ky - half) * l->dil;
           if (yy < 0 || yy >= h) continue;
           const float *restrict src = in + ci * plane + (size_t)yy * w;
           for (int kx = 0; kx < l->k; kx++) {
             int dx = (kx - half) * l->dil;
-            int x0 = dx < 0 ? -dx : 0, x1 = dx > 0 ? w - dx : w;
-            float wv = wk[ky * l->k + kx];
-            if (wv == 0.0f) continue;
-            for (int x = x0; x < x1; x++) o[x] += wv * src[x + dx];
+            /* columns bx + i with 0 <= bx + i + dx < w */
+            int i0 = -dx - bx > 0 ? -dx - bx : 0;
+            int i1 = w - dx - bx < nb ? w - dx - bx : nb;
+            if (i1 <= i0) continue;
+            const float *restrict s = src + bx + dx;
+            const float *wk = l->w + (size_t)ci * kk + ky * l->k + kx;
+            for (int co = 0; co < l->cout; co++) {
+              float wv = wk[(size_t)co * l->cin * kk];
+              float *restrict a = acc[co];
+              for (int i = i0; i < i1; i++) a[i] += wv * s[i];
+            }
           }
         }
       }
-      if (relu)
-        for (int x = 0; x < w; x++)
-          if (o[x] < 0) o[x] = 0;
+      for (int co = 0; co < l->cout; co++) {
+        float *restrict o = out + co * plane + (size_t)y * w + bx;
+        for (int i = 0; i < nb; i++)
+          o[i] = relu && acc[co][i] < 0 ? 0 : acc[co][i];
+      }
     }
   }
 }

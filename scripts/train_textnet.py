@@ -8,10 +8,18 @@ the stroke chains often find only part of a faint line over texture.
 Training data comes from tests/pixel/gen_burned.py (text burned on real
 images, with the truth boxes). Use seeds that you do not evaluate on:
 
-    for s in 101 102 103 104 105 106; do
+    for s in $(seq 101 110); do
       python3 tests/pixel/gen_burned.py /tmp/tn/g$s --seed $s --count 60
     done
-    python3 scripts/train_textnet.py /tmp/tn/g10* --out models/textnet.txt
+    python3 scripts/train_textnet.py /tmp/tn/g10[1-6] --out /tmp/tn/base.txt
+    python3 scripts/train_textnet.py /tmp/tn/g1[01][0-9] --init /tmp/tn/base.txt \
+        --lr 1e-3 --steps 5000 --seed 2 --out models/textnet.txt
+
+(the shipped model was made so; docs/pixels.md has its figures).
+
+To fine-tune the shipped model on a site's own images (burned by the
+generator with --shared pointing at them, or any set with the same
+truth.json), start from it: --init models/textnet.txt --lr 1e-3.
 
 Needs python3-torch, python3-numpy, python3-pydicom (Debian packages). The
 run is deterministic for a given set of inputs and --seed. Inputs are the
@@ -146,6 +154,26 @@ def export(model, path):
             f.write(" ".join("%.7g" % v for v in b) + "\n")
 
 
+def load_model(path):
+    """A model written by export(), to start training from (fine-tuning)."""
+    model = TextNet()
+    toks = open(path).read().split()
+    if toks[:2] != ["medveil-textnet", "1"]:
+        sys.exit("%s: not a medveil-textnet 1 model" % path)
+    i = 3
+    for m in (m for m in model.body if isinstance(m, nn.Conv2d)):
+        cin, cout, k, dil = map(int, toks[i + 1:i + 5])
+        if (cout, cin, k, k) != tuple(m.weight.shape) or dil != m.dilation[0]:
+            sys.exit("%s: layer shapes differ from PLAN" % path)
+        i += 5
+        nw = cin * cout * k * k
+        m.weight.data = torch.tensor(np.array(toks[i:i + nw], np.float32).reshape(cout, cin, k, k))
+        i += nw
+        m.bias.data = torch.tensor(np.array(toks[i:i + cout], np.float32))
+        i += cout
+    return model
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("sets", nargs="+", help="folders written by gen_burned.py")
@@ -156,6 +184,9 @@ def main():
     ap.add_argument("--max-frames", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--init", help="start from this model (fine-tune the shipped one "
+                    "on your own generated images)")
+    ap.add_argument("--lr", type=float, default=3e-3)
     a = ap.parse_args()
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
@@ -164,8 +195,8 @@ def main():
     for d in a.sets:
         data += load_set(d, a.max_frames)
     print("planes: %d" % len(data), file=sys.stderr)
-    model = TextNet()
-    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    model = load_model(a.init) if a.init else TextNet()
+    opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, a.steps)
     lossf = nn.BCEWithLogitsLoss(reduction="none")
     run = 0.0

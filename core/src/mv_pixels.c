@@ -145,6 +145,14 @@ static int contains(const mv_rect *outer, const mv_rect *r) {
          r->y + r->h <= outer->y + outer->h;
 }
 
+/* Area shared by two rectangles (0 when apart). */
+static double overlap_area(const mv_rect *a, const mv_rect *b) {
+  int32_t x0 = a->x > b->x ? a->x : b->x, y0 = a->y > b->y ? a->y : b->y;
+  int32_t x1 = a->x + a->w < b->x + b->w ? a->x + a->w : b->x + b->w;
+  int32_t y1 = a->y + a->h < b->y + b->h ? a->y + a->h : b->y + b->h;
+  return x1 > x0 && y1 > y0 ? (double)(x1 - x0) * (y1 - y0) : 0;
+}
+
 static mv_rect union_rect(const mv_rect *a, const mv_rect *b) {
   int32_t x0 = a->x < b->x ? a->x : b->x, y0 = a->y < b->y ? a->y : b->y;
   int32_t x1 = a->x + a->w > b->x + b->w ? a->x + a->w : b->x + b->w;
@@ -349,14 +357,16 @@ static int looks_like_text(const mv_image *v, mv_rect r) {
 
 /* A "word" taller (across its line) than any burned-in font, or covering a
  * good part of the plane, is OCR reading a picture. */
+/* More than 5% of the image: a block of picture, not a line of words. */
+static int too_big_an_area(const mv_image *v, mv_rect r) {
+  return v && v->width && v->height &&
+         (double)r.w * r.h > 0.05 * (double)v->width * v->height;
+}
+
 static int too_big_for_a_word(const mv_image *v, const mv_box *b) {
   if (!(b->flags & MV_BOX_TEXT)) return 0;
   int32_t across = (b->flags & MV_BOX_ROTATED) && b->r.h > b->r.w ? b->r.w : b->r.h;
-  if (across > 64) return 1;
-  if (v && v->width && v->height &&
-      (double)b->r.w * b->r.h > 0.05 * (double)v->width * v->height)
-    return 1;
-  return 0;
+  return across > 64 || too_big_an_area(v, b->r);
 }
 
 /* Decide every box in [first, px->nboxes). */
@@ -405,10 +415,7 @@ static void decide(mv_pixels *px, const mv_pixel_job *job, size_t first,
     } else if (b[i].flags & MV_BOX_MARKED) {
       /* The network judged it text; only a block too big for a line of
        * words is left as texture. */
-      dec[i] = (double)b[i].r.w * b[i].r.h >
-                       0.05 * (double)view->width * view->height
-                   ? D_NOISE
-                   : unsure_text;
+      dec[i] = too_big_an_area(view, b[i].r) ? D_NOISE : unsure_text;
     } else if (!ident[i] && !(b[i].flags & MV_BOX_SHAPED) &&
                (unsure || b[i].confidence < SURE_TEXT) &&
                (!looks_like_text(view, b[i].r) || too_big_for_a_word(view, &b[i]))) {
@@ -592,6 +599,11 @@ static size_t line_rects(const mv_box *b, size_t n, const unsigned char *dec,
         grew = 1;
       }
     }
+    /* The network marks the rest of a faint line over texture, where
+     * neither the reading nor the ink reaches (mv_textnet.h). */
+    if (is_line && tn)
+      mv_textnet_complete(tn, view, map, &u,
+                          (b[i].flags & MV_BOX_ROTATED) && u.h > u.w);
     /* The rest of the line, where ink continues it (mv_inkline.h). Then,
      * since OCR often drops the first or last character of a line (an "06"
      * at the end of a time), one character further along it, even where
@@ -604,11 +616,6 @@ static size_t line_rects(const mv_box *b, size_t n, const unsigned char *dec,
      * (colour flow read with a chain) does not make it a line to grow:
      * seeds 1/3/7 lose no box, over-redaction 1.88/2.09/1.75% ->
      * 1.83/2.05/1.74%, US1_UNCR's anatomy 91.7% -> 94.7% unchanged. */
-    /* The network marks the rest of a faint line over texture, where
-     * neither the reading nor the ink reaches (mv_textnet.h). */
-    if (is_line && tn)
-      mv_textnet_complete(tn, view, map, &u,
-                          (b[i].flags & MV_BOX_ROTATED) && u.h > u.w);
     int shaped = (b[i].flags & (MV_BOX_SHAPED | MV_BOX_MARKED)) != 0;
     for (size_t k = 0; shaped && used && k < n; k++)
       if (used[k] && b[k].line == b[i].line && dec[k] != D_NOISE &&
@@ -626,7 +633,7 @@ static size_t line_rects(const mv_box *b, size_t n, const unsigned char *dec,
       else u.x -= ch, u.w += 2 * ch;
     }
     /* The network's marks run a pixel or two past the strokes already:
-     * its own lines take one more (seed 1: the margin's 2 px cost 0.05
+     * its own lines take one more (seed 1: the full 3 px margin cost 0.11
      * points of over-redaction and found no box). */
     out[nout++] = grow(u, (b[i].flags & MV_BOX_MARKED) && margin > 1 ? 1 : margin,
                        w, h);
@@ -678,8 +685,6 @@ static int add_marked_lines(mv_pixels *px, uint32_t plane, size_t first,
                             const mv_image *view, const mv_rect *roi,
                             size_t nroi) {
   mv_rect whole = {0, 0, (int32_t)view->width, (int32_t)view->height};
-  free(px->map);
-  px->map = NULL;
   int rc = MV_OK;
   if (!nroi) {
     /* The whole plane's map is kept: line_rects follows lines on it. */
@@ -689,11 +694,7 @@ static int add_marked_lines(mv_pixels *px, uint32_t plane, size_t first,
   }
   size_t found = px->nboxes;
   for (size_t a = 0; a < nroi && rc == MV_OK; a++) {
-    mv_rect area = roi[a];
-    if (area.x < 0) area.w += area.x, area.x = 0;
-    if (area.y < 0) area.h += area.y, area.y = 0;
-    if (area.x + area.w > whole.w) area.w = whole.w - area.x;
-    if (area.y + area.h > whole.h) area.h = whole.h - area.y;
+    mv_rect area = grow(roi[a], 0, view->width, view->height); /* clipped */
     if (area.w <= 0 || area.h <= 0) continue;
     float *own = NULL;
     const float *logit = px->map;
@@ -716,18 +717,8 @@ static int add_marked_lines(mv_pixels *px, uint32_t plane, size_t first,
     free(own);
     for (size_t i = 0; rc == MV_OK && i < nlines; i++) {
       double size = (double)lines[i].w * lines[i].h, covered = 0;
-      for (size_t k = first; k < found; k++) {
-        const mv_rect *o = &px->boxes[k].r;
-        int32_t ix = lines[i].x > o->x ? lines[i].x : o->x;
-        int32_t iy = lines[i].y > o->y ? lines[i].y : o->y;
-        int32_t jx = lines[i].x + lines[i].w < o->x + o->w
-                         ? lines[i].x + lines[i].w
-                         : o->x + o->w;
-        int32_t jy = lines[i].y + lines[i].h < o->y + o->h
-                         ? lines[i].y + lines[i].h
-                         : o->y + o->h;
-        if (jx > ix && jy > iy) covered += (double)(jx - ix) * (jy - iy);
-      }
+      for (size_t k = first; k < found; k++)
+        covered += overlap_area(&lines[i], &px->boxes[k].r);
       if (covered >= MARKED_COVERED * size) continue;
       mv_box b;
       memset(&b, 0, sizeof b);
@@ -757,8 +748,6 @@ static int plane_pass(mv_pixels *px, const mv_pixel_job *job,
   int rc = MV_OK;
   mv_view before = {0};
 
-  free(px->map); /* another plane's */
-  px->map = NULL;
   if (img->kind == MV_PLANE_ICON) {
     /* A thumbnail of frame 0: the same places, scaled. */
     if (*nf0 && frame0->width && frame0->height) {

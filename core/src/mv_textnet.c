@@ -226,13 +226,29 @@ int mv_textnet_logits(const mv_textnet *n, const mv_image *view, mv_rect r,
 #define TN_COLUMN_LOGIT 1.0f
 #define TN_COLUMN_SHARE 0.5
 
+/* The map is computed in tiles so a large plane (a 4000 x 3000 scan)
+ * needs two tiles' worth of layer buffers, not two planes' (64 bytes a
+ * pixel): each tile recomputes the network's reach around it, about 13%
+ * more work at this size; planes up to one tile are done in one go. */
+#define TN_TILE 1024
+
 int mv_textnet_map(const mv_textnet *n, const mv_image *view, float **out) {
   *out = NULL;
   if (!view || !view->width || !view->height) return MV_EINVAL;
-  float *m = malloc((size_t)view->width * view->height * sizeof *m);
-  if (!m) return MV_ENOMEM;
-  int rc = mv_textnet_logits(
-      n, view, (mv_rect){0, 0, (int32_t)view->width, (int32_t)view->height}, m);
+  int32_t W = (int32_t)view->width, H = (int32_t)view->height;
+  float *m = malloc((size_t)W * H * sizeof *m);
+  float *tile = malloc((size_t)TN_TILE * TN_TILE * sizeof *tile);
+  int rc = m && tile ? MV_OK : MV_ENOMEM;
+  for (int32_t ty = 0; rc == MV_OK && ty < H; ty += TN_TILE)
+    for (int32_t tx = 0; rc == MV_OK && tx < W; tx += TN_TILE) {
+      mv_rect r = {tx, ty, W - tx < TN_TILE ? W - tx : TN_TILE,
+                   H - ty < TN_TILE ? H - ty : TN_TILE};
+      if ((rc = mv_textnet_logits(n, view, r, tile)) != MV_OK) break;
+      for (int32_t y = 0; y < r.h; y++)
+        memcpy(m + (size_t)(ty + y) * W + tx, tile + (size_t)y * r.w,
+               (size_t)r.w * sizeof *m);
+    }
+  free(tile);
   if (rc != MV_OK) {
     free(m);
     return rc;

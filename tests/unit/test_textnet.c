@@ -2,7 +2,8 @@
  * window's logits equal those of the whole image computed directly (the
  * reach around the window is enough); a redaction follows the marked
  * columns of its line across word gaps and stops at a wider gap; turned
- * lines are followed down their rows; a line is found by itself only when
+ * lines are followed down their rows; a plane larger than a tile maps as
+ * one; a line is found by itself only when
  * its marks are shaped like one. */
 #include <math.h>
 #include <stdint.h>
@@ -149,6 +150,22 @@ int main(void) {
     CHECK(worst < 1e-4f);
   }
   CHECK(mv_textnet_logits(n, &v, (mv_rect){35, 0, 10, 5}, win) == MV_EINVAL);
+  /* A plane wider and taller than a tile: the tiled map is the whole
+   * window's. */
+  enum { BW = 1100, BH = 1030 };
+  uint8_t *big = malloc((size_t)BW * BH);
+  for (size_t i = 0; i < (size_t)BW * BH; i++) big[i] = (uint8_t)((i * 2654435761u) >> 24);
+  mv_image bv = view_of(big, BW, BH, 1);
+  float *whole = malloc((size_t)BW * BH * sizeof *whole), *tiled = NULL;
+  CHECK(mv_textnet_logits(n, &bv, (mv_rect){0, 0, BW, BH}, whole) == MV_OK);
+  CHECK(mv_textnet_map(n, &bv, &tiled) == MV_OK);
+  float bworst = 0;
+  for (size_t i = 0; tiled && i < (size_t)BW * BH; i++)
+    if (fabsf(tiled[i] - whole[i]) > bworst) bworst = fabsf(tiled[i] - whole[i]);
+  CHECK(tiled && bworst < 1e-4f);
+  free(tiled);
+  free(whole);
+  free(big);
   mv_textnet_free(n);
   free(full);
   free(win);

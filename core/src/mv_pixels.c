@@ -6,8 +6,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "mv_cine.h"
 #include "mv_inkline.h"
 #include "mv_log.h"
+#include "mv_rect.h"
+#include "mv_render.h"
+#include "mv_stillline.h"
 #include "mv_textnet.h"
 
 #define VERIFY_MIN_CONFIDENCE 0.6f /* below: fill edges read as noise */
@@ -132,45 +136,6 @@ static int sink_box(void *ud, const mv_box *b) { return add_box(ud, b); }
 static int doc_get(void *ud, const char *key, const char **v, size_t *n) {
   const mv_pixel_job *job = ud;
   return job->ops->get(job->doc, key, v, n);
-}
-
-static int intersects(const mv_rect *a, const mv_rect *b) {
-  return a->x < b->x + b->w && b->x < a->x + a->w && a->y < b->y + b->h &&
-         b->y < a->y + a->h;
-}
-
-static int contains(const mv_rect *outer, const mv_rect *r) {
-  return r->x >= outer->x && r->y >= outer->y &&
-         r->x + r->w <= outer->x + outer->w &&
-         r->y + r->h <= outer->y + outer->h;
-}
-
-/* Area shared by two rectangles (0 when apart). */
-static double overlap_area(const mv_rect *a, const mv_rect *b) {
-  int32_t x0 = a->x > b->x ? a->x : b->x, y0 = a->y > b->y ? a->y : b->y;
-  int32_t x1 = a->x + a->w < b->x + b->w ? a->x + a->w : b->x + b->w;
-  int32_t y1 = a->y + a->h < b->y + b->h ? a->y + a->h : b->y + b->h;
-  return x1 > x0 && y1 > y0 ? (double)(x1 - x0) * (y1 - y0) : 0;
-}
-
-static mv_rect union_rect(const mv_rect *a, const mv_rect *b) {
-  int32_t x0 = a->x < b->x ? a->x : b->x, y0 = a->y < b->y ? a->y : b->y;
-  int32_t x1 = a->x + a->w > b->x + b->w ? a->x + a->w : b->x + b->w;
-  int32_t y1 = a->y + a->h > b->y + b->h ? a->y + a->h : b->y + b->h;
-  return (mv_rect){x0, y0, x1 - x0, y1 - y0};
-}
-
-static mv_rect grow(mv_rect r, int by, uint32_t w, uint32_t h) {
-  int32_t x0 = r.x - by, y0 = r.y - by, x1 = r.x + r.w + by,
-          y1 = r.y + r.h + by;
-  if (x0 < 0) x0 = 0;
-  if (y0 < 0) y0 = 0;
-  if (x1 > (int32_t)w) x1 = (int32_t)w;
-  if (y1 > (int32_t)h) y1 = (int32_t)h;
-  mv_rect o = {x0, y0, x1 - x0, y1 - y0};
-  if (o.w < 0) o.w = 0;
-  if (o.h < 0) o.h = 0;
-  return o;
 }
 
 /* Run detectors on one plane; only_ocr for verification. */
@@ -309,8 +274,8 @@ static int thin_strokes(const mv_image *v, mv_rect r, double mean) {
 static int looks_like_text(const mv_image *v, mv_rect r) {
   if (!v || !v->data) return 1;
   if (r.w < 4 || r.h < 5) return 0;
-  mv_rect inner = grow(r, 1, v->width, v->height),
-          outer = grow(r, 4, v->width, v->height);
+  mv_rect inner = mv_rect_grow(r, 1, v->width, v->height),
+          outer = mv_rect_grow(r, 4, v->width, v->height);
   double sum = 0;
   long n = 0, steps[256] = {0}, nsteps = 0;
   for (int32_t y = outer.y; y < outer.y + outer.h; y++)
@@ -450,18 +415,6 @@ static double now_ms(void) {
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static int copy_image(const mv_image *src, mv_image *dst) {
-  *dst = *src;
-  size_t row = (size_t)src->width * src->samples * (src->bits == 16 ? 2 : 1);
-  dst->stride = row;
-  dst->data = malloc(row * src->height);
-  if (!dst->data) return MV_ENOMEM;
-  for (uint32_t y = 0; y < src->height; y++)
-    memcpy((uint8_t *)dst->data + y * row,
-           (const uint8_t *)src->data + (size_t)y * src->stride, row);
-  return MV_OK;
-}
-
 static void add_mark(mv_pixel_result *r, mv_rect rect, int kind) {
   mv_mark *g = realloc(r->marks, (r->nmarks + 1) * sizeof *g);
   if (!g) return;
@@ -498,7 +451,7 @@ static int verify_plane(mv_pixels *px, const mv_pixel_job *job,
     return MV_ENOMEM;
   }
   for (size_t i = 0; i < nrects; i++)
-    roi[nroi++] = grow(rects[i], 6, img->width, img->height);
+    roi[nroi++] = mv_rect_grow(rects[i], 6, img->width, img->height);
   int32_t band = (int32_t)img->height / 10;
   if (band < 32) band = 32;
   if (band > (int32_t)img->height) band = (int32_t)img->height;
@@ -535,7 +488,7 @@ static int verify_plane(mv_pixels *px, const mv_pixel_job *job,
       int over_kept = 0;
       for (size_t k = keep_from; k < keep_to && !over_kept; k++)
         if (dec[k - keep_from] == D_KEEP &&
-            intersects(&px->boxes[k].r, &b->r))
+            mv_rect_intersects(&px->boxes[k].r, &b->r))
           over_kept = 1;
       phi = !over_kept;
     }
@@ -544,7 +497,7 @@ static int verify_plane(mv_pixels *px, const mv_pixel_job *job,
     mv_rect *g = realloc(*hits, (*nhits + 1) * sizeof *g);
     if (!g) continue;
     *hits = g;
-    (*hits)[(*nhits)++] = grow(b->r, px->s->margin, img->width, img->height);
+    (*hits)[(*nhits)++] = mv_rect_grow(b->r, px->s->margin, img->width, img->height);
   }
   mv_view_free(&v);
   px->nboxes = first;
@@ -566,8 +519,8 @@ static int same_row(const mv_rect *u, const mv_rect *r, int vertical) {
  * (OCR splits and misreads words; a half-redacted name is still a name). */
 static size_t line_rects(const mv_box *b, size_t n, const unsigned char *dec,
                          const mv_image *view, const mv_textnet *tn,
-                         const float *map, int margin, uint32_t w, uint32_t h,
-                         mv_rect *out) {
+                         const float *map, const unsigned char *still,
+                         int margin, uint32_t w, uint32_t h, mv_rect *out) {
   size_t nout = 0;
   unsigned char *used = calloc(n ? n : 1, 1);
   for (size_t i = 0; i < n; i++) {
@@ -588,13 +541,13 @@ static size_t line_rects(const mv_box *b, size_t n, const unsigned char *dec,
       else near.x -= reach, near.w += 2 * reach;
       for (size_t k = 0; k < n; k++) {
         if (used[k] || !(b[k].flags & (MV_BOX_TEXT | MV_BOX_UNREAD)) ||
-            !intersects(&near, &b[k].r))
+            !mv_rect_intersects(&near, &b[k].r))
           continue;
         /* Its line as the detector numbered it, or a word on the same
          * row by position ("Tel." read apart from the number after it). */
         if (b[k].line != b[i].line && !same_row(&u, &b[k].r, vertical))
           continue;
-        u = union_rect(&u, &b[k].r);
+        u = mv_rect_union(&u, &b[k].r);
         used[k] = 1;
         grew = 1;
       }
@@ -604,6 +557,12 @@ static size_t line_rects(const mv_box *b, size_t n, const unsigned char *dec,
     if (is_line && tn)
       mv_textnet_complete(tn, view, map, &u,
                           (b[i].flags & MV_BOX_ROTATED) && u.h > u.w);
+    /* In a cine loop, the strokes that stood still while the ground moved
+     * (mv_stillline.h). */
+    if (is_line && still)
+      mv_still_complete(still, view, &u,
+                        u.h >= 2 * u.w ||
+                            ((b[i].flags & MV_BOX_ROTATED) && u.h > u.w));
     /* The rest of the line, where ink continues it (mv_inkline.h). Then,
      * since OCR often drops the first or last character of a line (an "06"
      * at the end of a time), one character further along it, even where
@@ -635,44 +594,11 @@ static size_t line_rects(const mv_box *b, size_t n, const unsigned char *dec,
     /* The network's marks run a pixel or two past the strokes already:
      * its own lines take one more (seed 1: the full 3 px margin cost 0.11
      * points of over-redaction and found no box). */
-    out[nout++] = grow(u, (b[i].flags & MV_BOX_MARKED) && margin > 1 ? 1 : margin,
+    out[nout++] = mv_rect_grow(u, (b[i].flags & MV_BOX_MARKED) && margin > 1 ? 1 : margin,
                        w, h);
   }
   free(used);
   return nout;
-}
-
-/* Burned-in text does not move between frames. Frame 0's redactions are
- * carried to a later frame where what they covered stood still: all of it
- * (an overlay on a still ground), or clearly more of it than of the ground
- * around it (text over moving speckle, whose strokes alone stay put). A
- * frame's own search can miss a faint line that frame 0 found (seed 1:
- * seven frames of one cine kept a name frame 0 lost). Anatomy that moves
- * under a wrongly redacted box is not carried. */
-#define STILL_ALL 0.9   /* share of unchanged samples: nothing moved */
-#define STILL_MORE 0.1  /* text pixels held while the ground moved */
-static int add_still_rects(const mv_image *frame0, const mv_image *img,
-                           const mv_rect *f0, size_t nf0, mv_rect **rects,
-                           size_t *nrects) {
-  if (!frame0->data) return MV_OK;
-  for (size_t i = 0; i < nf0; i++) {
-    int covered = 0;
-    for (size_t k = 0; k < *nrects && !covered; k++)
-      covered = contains(&(*rects)[k], &f0[i]);
-    if (covered) continue;
-    mv_rect ring = grow(f0[i], 6, img->width, img->height);
-    double in = mv_image_still_share(frame0, img, f0[i]);
-    double all = mv_image_still_share(frame0, img, ring);
-    if (in < 0 || all < 0) continue;
-    double a_in = (double)f0[i].w * f0[i].h, a_all = (double)ring.w * ring.h;
-    double out = a_all > a_in ? (all * a_all - in * a_in) / (a_all - a_in) : in;
-    if (in < STILL_ALL && in < out + STILL_MORE) continue;
-    mv_rect *g = realloc(*rects, (*nrects + 1) * sizeof *g);
-    if (!g) return MV_ENOMEM;
-    *rects = g;
-    (*rects)[(*nrects)++] = f0[i];
-  }
-  return MV_OK;
 }
 
 /* Lines the text network marks where no detector found anything
@@ -694,7 +620,7 @@ static int add_marked_lines(mv_pixels *px, uint32_t plane, size_t first,
   }
   size_t found = px->nboxes;
   for (size_t a = 0; a < nroi && rc == MV_OK; a++) {
-    mv_rect area = grow(roi[a], 0, view->width, view->height); /* clipped */
+    mv_rect area = mv_rect_grow(roi[a], 0, view->width, view->height); /* clipped */
     if (area.w <= 0 || area.h <= 0) continue;
     float *own = NULL;
     const float *logit = px->map;
@@ -718,7 +644,7 @@ static int add_marked_lines(mv_pixels *px, uint32_t plane, size_t first,
     for (size_t i = 0; rc == MV_OK && i < nlines; i++) {
       double size = (double)lines[i].w * lines[i].h, covered = 0;
       for (size_t k = first; k < found; k++)
-        covered += overlap_area(&lines[i], &px->boxes[k].r);
+        covered += mv_rect_overlap(&lines[i], &px->boxes[k].r);
       if (covered >= MARKED_COVERED * size) continue;
       mv_box b;
       memset(&b, 0, sizeof b);
@@ -738,8 +664,7 @@ static int add_marked_lines(mv_pixels *px, uint32_t plane, size_t first,
 static int plane_pass(mv_pixels *px, const mv_pixel_job *job,
                       const mv_pixel_info *info, uint32_t plane,
                       mv_image *img, frame_seen *seen, size_t *nseen,
-                      mv_image *frame0, mv_rect **f0rects, size_t *nf0,
-                      mv_pixel_result *r) {
+                      mv_cine *cine, mv_pixel_result *r) {
   const mv_format_ops *ops = job->ops;
   char why[512] = "";
   size_t first = px->nboxes;
@@ -747,19 +672,21 @@ static int plane_pass(mv_pixels *px, const mv_pixel_job *job,
   size_t nrects = 0;
   int rc = MV_OK;
   mv_view before = {0};
+  unsigned char *still = NULL; /* what stood still against another frame */
 
   if (img->kind == MV_PLANE_ICON) {
     /* A thumbnail of frame 0: the same places, scaled. */
-    if (*nf0 && frame0->width && frame0->height) {
-      rects = calloc(*nf0, sizeof *rects);
+    if (cine->ndone && cine->width0 && cine->height0) {
+      rects = calloc(cine->ndone, sizeof *rects);
       if (!rects) return MV_ENOMEM;
-      double sx = (double)img->width / frame0->width,
-             sy = (double)img->height / frame0->height;
-      for (size_t i = 0; i < *nf0; i++) {
-        mv_rect s = (*f0rects)[i];
+      double sx = (double)img->width / cine->width0,
+             sy = (double)img->height / cine->height0;
+      for (size_t i = 0; i < cine->ndone; i++) {
+        if (cine->done[i].frame != 0) continue;
+        mv_rect s = cine->done[i].r;
         mv_rect t = {(int32_t)(s.x * sx), (int32_t)(s.y * sy),
                      (int32_t)(s.w * sx + 2), (int32_t)(s.h * sy + 2)};
-        rects[nrects++] = grow(t, 1, img->width, img->height);
+        rects[nrects++] = mv_rect_grow(t, 1, img->width, img->height);
       }
     }
   } else {
@@ -780,19 +707,19 @@ static int plane_pass(mv_pixels *px, const mv_pixel_job *job,
     if (!reused) {
       mv_rect diff, g, *roi = NULL; /* g outlives the block: roi points at it */
       size_t nroi = 0;
-      if (img->kind == MV_PLANE_FRAME && img->frame > 0 && frame0->data &&
-          mv_image_diff_rect(frame0, img, &diff) == 1) {
-        g = grow(diff, 8, img->width, img->height);
+      if (img->kind == MV_PLANE_FRAME && img->frame > 0 && cine->frame0.data &&
+          mv_image_diff_rect(&cine->frame0, img, &diff) == 1) {
+        g = mv_rect_grow(diff, 8, img->width, img->height);
         /* Frame 0's text cut by the changed part is searched whole: a line
          * half inside it would be found, and redacted, by halves. */
         size_t f0n = *nseen ? seen[0].count : 0;
         for (int grew = 1; grew;) {
           grew = 0;
           for (size_t k = 0; k < f0n; k++) {
-            mv_rect br = grow(px->boxes[seen[0].first + k].r, 8, img->width,
+            mv_rect br = mv_rect_grow(px->boxes[seen[0].first + k].r, 8, img->width,
                               img->height);
-            if (!intersects(&br, &g)) continue;
-            mv_rect u = union_rect(&g, &br);
+            if (!mv_rect_intersects(&br, &g)) continue;
+            mv_rect u = mv_rect_union(&g, &br);
             if (u.x != g.x || u.y != g.y || u.w != g.w || u.h != g.h)
               g = u, grew = 1;
           }
@@ -802,7 +729,7 @@ static int plane_pass(mv_pixels *px, const mv_pixel_job *job,
           /* Frame 0's findings outside the changed part still hold. */
           for (size_t k = 0; k < f0n; k++) {
             mv_box b = px->boxes[seen[0].first + k];
-            if (intersects(&b.r, &g)) continue;
+            if (mv_rect_intersects(&b.r, &g)) continue;
             px->plane = plane;
             if ((rc = add_box(px, &b))) goto out;
           }
@@ -855,11 +782,12 @@ static int plane_pass(mv_pixels *px, const mv_pixel_job *job,
                           : dec[i] == D_KEEP ? MV_MARK_KEPT
                                              : MV_MARK_UNCERTAIN);
     }
+    still = mv_cine_still_map(cine, img);
     nrects = line_rects(px->boxes + first, n, dec, &before.img, px->textnet,
-                        px->map, px->s->margin, img->width, img->height, rects);
-    if (img->kind == MV_PLANE_FRAME && img->frame > 0 && *nf0 &&
-        (rc = add_still_rects(frame0, img, *f0rects, *nf0, &rects, &nrects)) !=
-            MV_OK) {
+                        px->map, still, px->s->margin, img->width,
+                        img->height, rects);
+    /* Frame 0's redactions over what stood still here (mv_cine.h). */
+    if ((rc = mv_cine_from_frame0(cine, img, &rects, &nrects)) != MV_OK) {
       free(dec);
       goto out;
     }
@@ -917,13 +845,10 @@ static int plane_pass(mv_pixels *px, const mv_pixel_job *job,
       goto out;
     }
     free(dec);
-    if (img->kind == MV_PLANE_FRAME && img->frame == 0 && nrects) {
-      *f0rects = malloc(nrects * sizeof **f0rects);
-      if (*f0rects) {
-        memcpy(*f0rects, rects, nrects * sizeof *rects);
-        *nf0 = nrects;
-      }
-    }
+    if (img->kind == MV_PLANE_FRAME &&
+        (rc = mv_cine_note(cine, img->frame, rects, nrects, still, img->width,
+                           img->height)) != MV_OK)
+      goto out;
     /* The rectangles blacked out, whole: the word marks alone would leave
      * the rest of a completed line readable in the report's "before"
      * thumbnail, which pixelates marks. */
@@ -956,7 +881,65 @@ out:
   free(rects);
   free(px->map);
   px->map = NULL;
+  free(still);
   return rc;
+}
+
+/* Overlay lines one frame found go into every frame that lacks them, the
+ * frames before it included (mv_cine.h): each frame is searched once, and
+ * a faint line read in frame 3 is not left in frames 0 to 2. */
+static int carry_overlays(mv_pixels *px, const mv_pixel_job *job,
+                          const mv_pixel_info *info, const mv_cine *cine,
+                          mv_pixel_result *r) {
+  const mv_format_ops *ops = job->ops;
+  if (!cine->ncarry || info->encoding == MV_PIXENC_READONLY) return MV_OK;
+  for (uint32_t f = 0; f < cine->frames; f++) {
+    mv_rect *add = NULL;
+    size_t n = 0;
+    int rc = mv_cine_missing(cine, f, &add, &n);
+    if (rc != MV_OK) return rc;
+    if (!n) continue;
+    mv_image img;
+    memset(&img, 0, sizeof img);
+    char why[512] = "";
+    rc = ops->acquire(job->doc, f, &img, why, sizeof why);
+    if (rc == MV_OK && (img.kind != MV_PLANE_FRAME || img.frame != f)) {
+      ops->release(job->doc, f, NULL, 0, why, sizeof why);
+      snprintf(why, sizeof why, "plane %u is not frame %u", f, f);
+      rc = MV_EINVAL;
+    }
+    if (rc != MV_OK) {
+      free(add);
+      hold(r, "a frame cannot be decoded again: %s",
+           why[0] ? why : mv_strerror(rc));
+      continue;
+    }
+    rc = px->redactor->desc->redactor->redact(
+        px->redactor->state, px->s->redact, &img, add, n, why, sizeof why);
+    if (rc != MV_OK) {
+      ops->release(job->doc, f, NULL, 0, NULL, 0);
+      free(add);
+      snprintf(r->reason, sizeof r->reason, "redaction failed: %s",
+               why[0] ? why : mv_strerror(rc));
+      return rc;
+    }
+    if (f == 0 && job->keep_preview && r->before.img.data) {
+      /* The preview shows frame 0: its new black, and no text under it. */
+      for (size_t k = 0; k < n; k++) add_mark(r, add[k], MV_MARK_REDACTED);
+      mv_view_free(&r->after);
+      if (mv_render(&img, &r->after) != MV_OK) mv_view_free(&r->before);
+    }
+    rc = ops->release(job->doc, f, add, n, why, sizeof why);
+    free(add);
+    if (rc != MV_OK) {
+      snprintf(r->reason, sizeof r->reason,
+               "cannot store the redacted pixels: %s",
+               why[0] ? why : mv_strerror(rc));
+      return rc;
+    }
+    r->changed = 1;
+  }
+  return MV_OK;
 }
 
 int mv_pixels_clean(mv_pixels *px, const mv_pixel_job *job,
@@ -1002,9 +985,10 @@ int mv_pixels_clean(mv_pixels *px, const mv_pixel_job *job,
     return MV_OK;
   }
   frame_seen seen[64];
-  size_t nseen = 0, nf0 = 0;
-  mv_rect *f0rects = NULL;
-  mv_image frame0 = {0};
+  size_t nseen = 0;
+  mv_cine cine;
+  mv_cine_begin(&cine, ops, job->doc,
+                info.frames <= info.planes ? info.frames : 0);
   for (uint32_t plane = 0; plane < info.planes && rc == MV_OK; plane++) {
     mv_image img;
     memset(&img, 0, sizeof img);
@@ -1016,16 +1000,12 @@ int mv_pixels_clean(mv_pixels *px, const mv_pixel_job *job,
       continue;
     }
     r->planes++;
-    if (img.kind == MV_PLANE_FRAME && img.frame == 0 && !frame0.data &&
-        info.frames > 1)
-      copy_image(&img, &frame0);
-    else if (img.kind == MV_PLANE_FRAME && img.frame == 0 && !frame0.data)
-      frame0.width = img.width, frame0.height = img.height;
-    rc = plane_pass(px, job, &info, plane, &img, seen, &nseen, &frame0,
-                    &f0rects, &nf0, r);
+    if (img.kind == MV_PLANE_FRAME && img.frame == 0)
+      mv_cine_keep_frame0(&cine, &img); /* none kept: frames go on alone */
+    rc = plane_pass(px, job, &info, plane, &img, seen, &nseen, &cine, r);
   }
-  free(frame0.data);
-  free(f0rects);
+  if (rc == MV_OK) rc = carry_overlays(px, job, &info, &cine, r);
+  mv_cine_end(&cine);
   r->cleaned = rc == MV_OK && !r->review;
   r->ms = now_ms() - t0;
   if (rc != MV_OK && !r->reason[0])

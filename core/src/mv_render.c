@@ -129,3 +129,32 @@ double mv_image_still_share(const mv_image *a, const mv_image *b, mv_rect r) {
   }
   return (double)same / (double)all;
 }
+
+unsigned char *mv_image_still_map(const mv_image *a, const mv_image *b) {
+  if (a->width != b->width || a->height != b->height ||
+      a->samples != b->samples || a->bits != b->bits || !a->data || !b->data ||
+      !a->width || !a->height)
+    return NULL;
+  unsigned char *m = malloc((size_t)a->width * a->height);
+  if (!m) return NULL;
+  uint32_t bits = a->bits == 16 && a->bits_stored > 8 && a->bits_stored <= 16
+                      ? a->bits_stored
+                      : 8;
+  int32_t tol = 3 << (bits - 8);
+  for (uint32_t y = 0; y < a->height; y++) {
+    const uint8_t *ra = (const uint8_t *)a->data + (size_t)y * a->stride;
+    const uint8_t *rb = (const uint8_t *)b->data + (size_t)y * b->stride;
+    unsigned char *out = m + (size_t)y * a->width;
+    for (uint32_t x = 0; x < a->width; x++) {
+      unsigned char level = MV_STILL_SAME;
+      for (uint32_t c = 0; c < a->samples; c++) {
+        size_t i = (size_t)x * a->samples + c;
+        int32_t d = sample_at(a, ra, i) - sample_at(b, rb, i);
+        if (d > tol || d < -tol) level = MV_STILL_MOVED;
+        else if (d && level == MV_STILL_SAME) level = MV_STILL_NEAR;
+      }
+      out[x] = level;
+    }
+  }
+  return m;
+}

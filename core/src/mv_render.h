@@ -32,5 +32,12 @@ int mv_image_diff_rect(const mv_image *a, const mv_image *b, mv_rect *r);
  * part of the picture stayed between two frames. -1 when the geometry
  * differs or r is empty. */
 double mv_image_still_share(const mv_image *a, const mv_image *b, mv_rect r);
+/* One byte per pixel (row-major, width x height) saying how still it
+ * stood between a and b: MV_STILL_SAME (every sample equal), MV_STILL_NEAR
+ * (within the tolerance above: lossy coding, or a faint overlay blended
+ * with a ground that moved a little) or MV_STILL_MOVED. NULL when the
+ * geometry differs or memory runs out; free() it. */
+enum { MV_STILL_SAME = 0, MV_STILL_NEAR = 1, MV_STILL_MOVED = 2 };
+unsigned char *mv_image_still_map(const mv_image *a, const mv_image *b);
 
 #endif

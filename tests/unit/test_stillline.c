@@ -1,0 +1,158 @@
+/* test_stillline.c - what stands still between two frames:
+ * mv_image_still_map levels, mv_still_complete (a redaction grows along
+ * strokes that held still over a moving ground, and not over a still
+ * ground or a patch of still ground), and mv_cine (a later frame's overlay
+ * redactions are due in frame 0; anatomy that moved is not carried). */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mv_cine.h"
+#include "mv_render.h"
+#include "mv_stillline.h"
+#include "mv_test.h"
+
+enum { W = 400, H = 80 };
+
+static uint32_t seed = 12345;
+static int noise(void) {
+  seed = seed * 1103515245u + 12345u;
+  return (int)((seed >> 16) % 120);
+}
+
+/* A frame: speckle (moving: fresh per frame) or a flat ground (still),
+ * with "characters" (3 px strokes, 3 px apart, rows 32..41 of the band
+ * 30..43) from x0 to x1 in grey 230. */
+static void frame(uint8_t *px, int speckle, int x0, int x1) {
+  for (int i = 0; i < W * H; i++) px[i] = (uint8_t)(speckle ? 60 + noise() : 90);
+  for (int y = 32; y < 42; y++)
+    for (int x = x0; x < x1; x++)
+      if ((x - x0) % 6 < 3) px[y * W + x] = 230;
+}
+
+static mv_image image_of(uint8_t *px, uint32_t frame_no) {
+  mv_image v;
+  memset(&v, 0, sizeof v);
+  v.width = W, v.height = H, v.samples = 1, v.bits = v.bits_stored = 8;
+  v.stride = W, v.data = px, v.kind = MV_PLANE_FRAME, v.frame = frame_no;
+  return v;
+}
+
+int main(void) {
+  uint8_t *a = malloc(W * H), *b = malloc(W * H);
+
+  /* Levels: equal, a level or two apart, moved. */
+  memset(a, 100, W * H);
+  memcpy(b, a, W * H);
+  b[1] = 102;
+  b[2] = 140;
+  mv_image ia = image_of(a, 0), ib = image_of(b, 1);
+  unsigned char *m = mv_image_still_map(&ia, &ib);
+  CHECK(m && m[0] == MV_STILL_SAME && m[1] == MV_STILL_NEAR &&
+        m[2] == MV_STILL_MOVED);
+  free(m);
+  mv_image other = ia;
+  other.width = W - 1;
+  CHECK(mv_image_still_map(&ia, &other) == NULL);
+
+  /* Characters 40..300 over speckle that changes between the frames; the
+   * redaction covers 40..100. It grows to the end of the characters, and
+   * not much past it. */
+  frame(a, 1, 40, 300);
+  frame(b, 1, 40, 300);
+  m = mv_image_still_map(&ia, &ib);
+  mv_rect r = {40, 30, 60, 14};
+  CHECK(mv_still_complete(m, &ia, &r, 0) == 1);
+  CHECK(r.x <= 40 && r.x + r.w >= 297 && r.x + r.w <= 300 + 14);
+  /* Started from the middle: both ways. */
+  r = (mv_rect){150, 30, 40, 14};
+  CHECK(mv_still_complete(m, &ia, &r, 0) == 1);
+  CHECK(r.x <= 46 && r.x >= 40 - 14 && r.x + r.w >= 297);
+  free(m);
+
+  /* A gap of three line heights ends the line. */
+  frame(a, 1, 40, 100);
+  memcpy(b, a, W * H);
+  for (int y = 32; y < 42; y++)
+    for (int x = 142; x < 250; x++)
+      if ((x - 142) % 6 < 3) a[y * W + x] = 230;
+  frame(b, 1, 40, 100);
+  for (int y = 32; y < 42; y++)
+    for (int x = 142; x < 250; x++)
+      if ((x - 142) % 6 < 3) b[y * W + x] = 230;
+  m = mv_image_still_map(&ia, &ib);
+  r = (mv_rect){40, 30, 60, 14};
+  mv_still_complete(m, &ia, &r, 0);
+  CHECK(r.x + r.w <= 100 + 14);
+  free(m);
+
+  /* A ground that did not move: nothing tells strokes from it. */
+  frame(a, 0, 40, 300);
+  frame(b, 0, 40, 300);
+  m = mv_image_still_map(&ia, &ib);
+  r = (mv_rect){40, 30, 60, 14};
+  CHECK(mv_still_complete(m, &ia, &r, 0) == 0 && r.w == 60);
+  free(m);
+
+  /* A solid still patch over most of the band, on moving speckle: no
+   * strokes cross it, so it is not text. */
+  frame(a, 1, 40, 100);
+  frame(b, 1, 40, 100);
+  for (int y = 33; y < 42; y++)
+    for (int x = 100; x < 250; x++) a[y * W + x] = b[y * W + x] = 200;
+  m = mv_image_still_map(&ia, &ib);
+  r = (mv_rect){40, 30, 60, 14};
+  mv_still_complete(m, &ia, &r, 0);
+  CHECK(r.x + r.w <= 100 + 14);
+  free(m);
+
+  /* Lines too thin or too thick are left alone. */
+  frame(a, 1, 40, 300);
+  frame(b, 1, 40, 300);
+  m = mv_image_still_map(&ia, &ib);
+  r = (mv_rect){40, 30, 60, 3};
+  CHECK(mv_still_complete(m, &ia, &r, 0) == 0);
+  r = (mv_rect){40, 10, 60, 40};
+  CHECK(mv_still_complete(m, &ia, &r, 0) == 0);
+
+  /* The cine: frame 1 redacted the characters (still against frame 0);
+   * frame 0 lacks them and gets them. A box over speckle that moved is
+   * not carried. */
+  mv_cine c;
+  memset(&c, 0, sizeof c);
+  c.frames = 2;
+  CHECK(mv_cine_keep_frame0(&c, &ia) == MV_OK && c.frame0.data &&
+        c.width0 == W);
+  mv_rect text = {38, 30, 264, 14}, moved = {320, 50, 60, 14};
+  mv_rect f1[2] = {text, moved};
+  CHECK(mv_cine_note(&c, 0, NULL, 0, NULL, W, H) == MV_OK);
+  CHECK(mv_cine_note(&c, 1, f1, 2, m, W, H) == MV_OK);
+  CHECK(c.ncarry == 1 && c.carry[0].r.x == text.x);
+  mv_rect *add = NULL;
+  size_t nadd = 0;
+  CHECK(mv_cine_missing(&c, 0, &add, &nadd) == MV_OK && nadd == 1 &&
+        add[0].x == text.x && add[0].w == text.w);
+  free(add);
+  /* Not due in the frame that found it. */
+  CHECK(mv_cine_missing(&c, 1, &add, &nadd) == MV_OK && nadd == 0 && !add);
+  /* A frame whose own redaction mostly covers it has it already. */
+  mv_rect own = {40, 30, 250, 14};
+  CHECK(mv_cine_note(&c, 0, &own, 1, NULL, W, H) == MV_OK);
+  CHECK(mv_cine_missing(&c, 0, &add, &nadd) == MV_OK && nadd == 0);
+  free(m);
+
+  /* Frame 0's redactions go to a later frame where they stood still. */
+  ib.frame = 1;
+  mv_rect *rs = NULL;
+  size_t nrs = 0;
+  CHECK(mv_cine_from_frame0(&c, &ib, &rs, &nrs) == MV_OK && nrs == 1 &&
+        rs[0].x == own.x);
+  free(rs);
+  mv_cine_end(&c);
+
+  free(a);
+  free(b);
+  printf("test_stillline: %d checks, %d failures\n", mv_test_checks,
+         mv_test_failures);
+  return mv_test_failures != 0;
+}

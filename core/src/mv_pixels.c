@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "mv_cine.h"
+#include "mv_flatink.h"
 #include "mv_inkline.h"
 #include "mv_log.h"
 #include "mv_rect.h"
@@ -517,9 +518,16 @@ static int same_row(const mv_rect *u, const mv_rect *r, int vertical) {
 
 /* Whole lines go: the redacted word, and the words of its line next to it
  * (OCR splits and misreads words; a half-redacted name is still a name). */
+/* What line_rects follows a redacted line on, besides the boxes. */
+typedef struct line_aids {
+  const mv_textnet *tn;       /* the text network, or NULL */
+  const float *map;           /* its logits of the plane, or NULL */
+  const unsigned char *still; /* mv_cine_still_map, or NULL */
+  const unsigned char *flat;  /* mv_flatink_map, or NULL */
+} line_aids;
+
 static size_t line_rects(const mv_box *b, size_t n, const unsigned char *dec,
-                         const mv_image *view, const mv_textnet *tn,
-                         const float *map, const unsigned char *still,
+                         const mv_image *view, const line_aids *aid,
                          int margin, uint32_t w, uint32_t h, mv_rect *out) {
   size_t nout = 0;
   unsigned char *used = calloc(n ? n : 1, 1);
@@ -554,15 +562,18 @@ static size_t line_rects(const mv_box *b, size_t n, const unsigned char *dec,
     }
     /* The network marks the rest of a faint line over texture, where
      * neither the reading nor the ink reaches (mv_textnet.h). */
-    if (is_line && tn)
-      mv_textnet_complete(tn, view, map, &u,
+    if (is_line && aid->tn)
+      mv_textnet_complete(aid->tn, view, aid->map, &u,
                           (b[i].flags & MV_BOX_ROTATED) && u.h > u.w);
+    int along_column =
+        u.h >= 2 * u.w || ((b[i].flags & MV_BOX_ROTATED) && u.h > u.w);
     /* In a cine loop, the strokes that stood still while the ground moved
-     * (mv_stillline.h). */
-    if (is_line && still)
-      mv_still_complete(still, view, &u,
-                        u.h >= 2 * u.w ||
-                            ((b[i].flags & MV_BOX_ROTATED) && u.h > u.w));
+     * (mv_stillline.h); on a flat ground, characters a few levels off it
+     * (mv_flatink.h). */
+    if (is_line && aid->still)
+      mv_still_complete(aid->still, view, &u, along_column);
+    if (is_line && aid->flat)
+      mv_flatink_complete(aid->flat, view, &u, along_column);
     /* The rest of the line, where ink continues it (mv_inkline.h). Then,
      * since OCR often drops the first or last character of a line (an "06"
      * at the end of a time), one character further along it, even where
@@ -661,6 +672,32 @@ static int add_marked_lines(mv_pixels *px, uint32_t plane, size_t first,
   return rc;
 }
 
+/* Lines of faint ink on a flat ground (mv_flatink_lines) that the boxes
+ * found so far do not mostly cover: unread text, as the network's lines. */
+static int add_flat_lines(mv_pixels *px, uint32_t plane, size_t first,
+                          const unsigned char *flat, const mv_image *view) {
+  mv_rect *lines = NULL;
+  size_t nlines = 0, found = px->nboxes;
+  int rc = mv_flatink_lines(flat, view, &lines, &nlines);
+  for (size_t i = 0; rc == MV_OK && i < nlines; i++) {
+    double size = (double)lines[i].w * lines[i].h, covered = 0;
+    for (size_t k = first; k < found; k++)
+      covered += mv_rect_overlap(&lines[i], &px->boxes[k].r);
+    if (covered >= MARKED_COVERED * size) continue;
+    mv_box b;
+    memset(&b, 0, sizeof b);
+    b.plane = plane;
+    b.r = lines[i];
+    b.flags = MV_BOX_UNREAD | MV_BOX_MARKED;
+    b.line = 0x80000000u + (uint32_t)(px->nboxes - first);
+    snprintf(b.label, sizeof b.label, "flatink");
+    px->plane = plane;
+    rc = add_box(px, &b);
+  }
+  free(lines);
+  return rc;
+}
+
 static int plane_pass(mv_pixels *px, const mv_pixel_job *job,
                       const mv_pixel_info *info, uint32_t plane,
                       mv_image *img, frame_seen *seen, size_t *nseen,
@@ -673,6 +710,7 @@ static int plane_pass(mv_pixels *px, const mv_pixel_job *job,
   int rc = MV_OK;
   mv_view before = {0};
   unsigned char *still = NULL; /* what stood still against another frame */
+  unsigned char *flat = NULL;  /* faint ink on a flat ground */
 
   if (img->kind == MV_PLANE_ICON) {
     /* A thumbnail of frame 0: the same places, scaled. */
@@ -749,6 +787,9 @@ static int plane_pass(mv_pixels *px, const mv_pixel_job *job,
           (rc = add_marked_lines(px, plane, first, &before.img, roi, nroi)) !=
               MV_OK)
         goto out;
+      flat = mv_flatink_map(&before.img);
+      if ((rc = add_flat_lines(px, plane, first, flat, &before.img)) != MV_OK)
+        goto out;
       if (*nseen < 64) {
         seen[*nseen] = (frame_seen){h, img->kind, first, px->nboxes - first};
         (*nseen)++;
@@ -783,9 +824,10 @@ static int plane_pass(mv_pixels *px, const mv_pixel_job *job,
                                              : MV_MARK_UNCERTAIN);
     }
     still = mv_cine_still_map(cine, img);
-    nrects = line_rects(px->boxes + first, n, dec, &before.img, px->textnet,
-                        px->map, still, px->s->margin, img->width,
-                        img->height, rects);
+    if (!flat) flat = mv_flatink_map(&before.img);
+    line_aids aid = {px->textnet, px->map, still, flat};
+    nrects = line_rects(px->boxes + first, n, dec, &before.img, &aid,
+                        px->s->margin, img->width, img->height, rects);
     /* Frame 0's redactions over what stood still here (mv_cine.h). */
     if ((rc = mv_cine_from_frame0(cine, img, &rects, &nrects)) != MV_OK) {
       free(dec);
@@ -882,6 +924,7 @@ out:
   free(px->map);
   px->map = NULL;
   free(still);
+  free(flat);
   return rc;
 }
 

@@ -1,0 +1,121 @@
+/* test_flatink.c - faint ink on a flat ground: the map's classes, a
+ * redaction finished over faint characters (and not over a blob of another
+ * shade, nor on texture), and lines found on the map alone (not an edge
+ * between two flat greys, not specks of strong contrast). */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mv_flatink.h"
+#include "mv_test.h"
+
+enum { W = 320, H = 96 };
+
+static uint32_t seed = 777;
+static int noise(void) {
+  seed = seed * 1103515245u + 12345u;
+  return (int)((seed >> 16) % 80);
+}
+
+/* "Characters" 2 px strokes, 3 px apart, rows y..y+9, from x0 to x1, in
+ * grey `ink`, with a one-column gap every 20 px (word spaces). */
+static void chars(uint8_t *px, int x0, int x1, int y, int ink) {
+  for (int r = y; r < y + 10; r++)
+    for (int x = x0; x < x1; x++)
+      if ((x - x0) % 5 < 2 && (x - x0) % 20 != 19) px[r * W + x] = (uint8_t)ink;
+}
+
+static mv_image view_of(uint8_t *px) {
+  mv_image v;
+  memset(&v, 0, sizeof v);
+  v.width = W, v.height = H, v.samples = 1, v.bits = v.bits_stored = 8;
+  v.stride = W, v.data = px;
+  return v;
+}
+
+static int found(const mv_rect *r, size_t n, int x0, int x1, int y0, int y1) {
+  for (size_t i = 0; i < n; i++)
+    if (r[i].x <= x0 + 1 && r[i].x + r[i].w >= x1 - 1 && r[i].y <= y0 + 1 &&
+        r[i].y + r[i].h >= y1 - 1)
+      return 1;
+  return 0;
+}
+
+int main(void) {
+  uint8_t *px = malloc(W * H);
+  mv_image v = view_of(px);
+
+  /* Ground 192, characters at 199 (seven levels off) from 40 to 260. */
+  memset(px, 192, W * H);
+  chars(px, 40, 260, 40, 199);
+  unsigned char *m = mv_flatink_map(&v);
+  CHECK(m && m[10 * W + 10] == MV_FLAT_GROUND && m[40 * W + 40] == MV_FLAT_INK);
+
+  /* A redaction over the first part grows over the rest. */
+  mv_rect r = {40, 39, 60, 12};
+  CHECK(mv_flatink_complete(m, &v, &r, 0) == 1);
+  CHECK(r.x <= 40 && r.x + r.w >= 257 && r.x + r.w <= 260 + 12);
+  /* And the line is found on the map alone. */
+  mv_rect *lines = NULL;
+  size_t n = 0;
+  CHECK(mv_flatink_lines(m, &v, &lines, &n) == MV_OK &&
+        found(lines, n, 40, 258, 40, 50));
+  free(lines);
+  free(m);
+
+  /* A blob of another shade beyond a small gap is not followed. */
+  memset(px, 192, W * H);
+  chars(px, 40, 120, 40, 199);
+  for (int y = 40; y < 50; y++)
+    for (int x = 126; x < 180; x++)
+      if ((x + y) % 3 == 0) px[y * W + x] = 150;
+  m = mv_flatink_map(&v);
+  r = (mv_rect){40, 39, 60, 12};
+  mv_flatink_complete(m, &v, &r, 0);
+  CHECK(r.x + r.w <= 126);
+  free(m);
+
+  /* On texture: no flat ground, nothing to follow or find. */
+  for (int i = 0; i < W * H; i++) px[i] = (uint8_t)(100 + noise());
+  chars(px, 40, 260, 40, 199);
+  m = mv_flatink_map(&v);
+  CHECK(m[10 * W + 10] == MV_FLAT_TEXTURE);
+  r = (mv_rect){40, 39, 60, 12};
+  CHECK(mv_flatink_complete(m, &v, &r, 0) == 0 && r.w == 60);
+  CHECK(mv_flatink_lines(m, &v, &lines, &n) == MV_OK && n == 0);
+  free(lines);
+  free(m);
+
+  /* The edge between two flat greys inside one block is no line. */
+  memset(px, 192, W * H);
+  for (int y = 0; y < H; y++)
+    for (int x = 150; x < W; x++) px[y * W + x] = 200;
+  m = mv_flatink_map(&v);
+  CHECK(mv_flatink_lines(m, &v, &lines, &n) == MV_OK && n == 0);
+  free(lines);
+  free(m);
+
+  /* Characters in strong contrast are for the readers and the strokes. */
+  memset(px, 192, W * H);
+  chars(px, 40, 260, 40, 20);
+  m = mv_flatink_map(&v);
+  CHECK(mv_flatink_lines(m, &v, &lines, &n) == MV_OK && n == 0);
+  free(lines);
+  free(m);
+
+  /* Turned text: a column of characters. */
+  memset(px, 192, W * H);
+  for (int y = 4; y < 92; y++)
+    for (int x = 200; x < 210; x++)
+      if ((y - 4) % 5 < 2) px[y * W + x] = 186;
+  m = mv_flatink_map(&v);
+  CHECK(mv_flatink_lines(m, &v, &lines, &n) == MV_OK &&
+        found(lines, n, 200, 210, 4, 90));
+  free(lines);
+  free(m);
+
+  free(px);
+  printf("test_flatink: %d checks, %d failures\n", mv_test_checks,
+         mv_test_failures);
+  return mv_test_failures != 0;
+}

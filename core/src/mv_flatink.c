@@ -143,6 +143,7 @@ int mv_flatink_complete(const unsigned char *map, const mv_image *view,
 #define LINE_INK_MOST 0.6
 #define RING_GROUND 0.9 /* of the 3 px ring: within a level of one grey */
 #define FAINT 24.0      /* mean grey levels of a line's ink off its ground */
+#define ONE_SIDE 0.9    /* of its ink lighter than the ground, or darker */
 #define RING_INK 0.05   /* of the 3 px ring: ink (another line touching) */
 #define LINE_STROKES 1.0 /* ink/ground changes per row and line height */
 
@@ -214,14 +215,19 @@ static int line_shaped(const unsigned char *m, const mv_image *view,
   if (!one_ground_around(m, view, b, &ground)) return 0;
   /* Faint: what stands out more is the readers' and the strokes' to find,
    * and a flat ground strewn with dark and light specks is not a line. */
+  /* And of one colour: its ink all on one side of the ground (blotches of
+   * noise are darker and lighter at once). */
   double off = 0;
+  long lighter = 0;
   for (int32_t y = b.y; y < b.y + b.h; y++)
     for (int32_t x = b.x; x < b.x + b.w; x++)
       if (m[(size_t)y * w + (uint32_t)x] == MV_FLAT_INK) {
         int d = luma_at(view, (uint32_t)x, (uint32_t)y) - ground;
         off += d < 0 ? -d : d;
+        lighter += d > 0;
       }
-  return off <= FAINT * ink;
+  long side = lighter > ink - lighter ? lighter : ink - lighter;
+  return off <= FAINT * ink && side >= ONE_SIDE * ink;
 }
 
 /* Runs of ink joined across small gaps, scanned along rows (or columns),

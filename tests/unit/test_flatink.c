@@ -103,6 +103,18 @@ int main(void) {
   free(lines);
   free(m);
 
+  /* Faint specks darker and lighter than the ground at once, in a row:
+   * noise, not characters of one colour. */
+  memset(px, 192, W * H);
+  chars(px, 40, 260, 40, 199);
+  for (int y = 40; y < 50; y++)
+    for (int x = 40; x < 260; x++)
+      if (px[y * W + x] == 199 && (x / 5) % 2) px[y * W + x] = 185;
+  m = mv_flatink_map(&v);
+  CHECK(mv_flatink_lines(m, &v, &lines, &n) == MV_OK && n == 0);
+  free(lines);
+  free(m);
+
   /* Turned text: a column of characters. */
   memset(px, 192, W * H);
   for (int y = 4; y < 92; y++)

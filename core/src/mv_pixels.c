@@ -612,12 +612,36 @@ static size_t line_rects(const mv_box *b, size_t n, const unsigned char *dec,
   return nout;
 }
 
+/* Lines a map found on its own (the network's, faint ink's), as unread
+ * boxes labelled `label`, unless the boxes the plane had before them
+ * (first .. found) cover half of one: then the reading decides what it is,
+ * and the map only finishes its line. */
+#define MARKED_COVERED 0.5
+static int add_unread_lines(mv_pixels *px, uint32_t plane, size_t first,
+                            size_t found, const mv_rect *lines, size_t n,
+                            const char *label) {
+  int rc = MV_OK;
+  for (size_t i = 0; rc == MV_OK && i < n; i++) {
+    double size = (double)lines[i].w * lines[i].h, covered = 0;
+    for (size_t k = first; k < found; k++)
+      covered += mv_rect_overlap(&lines[i], &px->boxes[k].r);
+    if (covered >= MARKED_COVERED * size) continue;
+    mv_box b;
+    memset(&b, 0, sizeof b);
+    b.plane = plane;
+    b.r = lines[i];
+    b.flags = MV_BOX_UNREAD | MV_BOX_MARKED;
+    b.line = 0x80000000u + (uint32_t)(px->nboxes - first);
+    snprintf(b.label, sizeof b.label, "%s", label);
+    px->plane = plane;
+    rc = add_box(px, &b);
+  }
+  return rc;
+}
+
 /* Lines the text network marks where no detector found anything
  * (mv_textnet_lines): text too faint or too close to its ground for the
- * strokes and the reading, which the network still sees as a line. A
- * marked line mostly covered by boxes already found is left to them: the
- * reading decides what it is, and the network only finishes its line. */
-#define MARKED_COVERED 0.5
+ * strokes and the reading, which the network still sees as a line. */
 static int add_marked_lines(mv_pixels *px, uint32_t plane, size_t first,
                             const mv_image *view, const mv_rect *roi,
                             size_t nroi) {
@@ -652,48 +676,23 @@ static int add_marked_lines(mv_pixels *px, uint32_t plane, size_t first,
     size_t nlines = 0;
     rc = mv_textnet_lines(logit, stride, area, &lines, &nlines);
     free(own);
-    for (size_t i = 0; rc == MV_OK && i < nlines; i++) {
-      double size = (double)lines[i].w * lines[i].h, covered = 0;
-      for (size_t k = first; k < found; k++)
-        covered += mv_rect_overlap(&lines[i], &px->boxes[k].r);
-      if (covered >= MARKED_COVERED * size) continue;
-      mv_box b;
-      memset(&b, 0, sizeof b);
-      b.plane = plane;
-      b.r = lines[i];
-      b.flags = MV_BOX_UNREAD | MV_BOX_MARKED;
-      b.line = 0x80000000u + (uint32_t)(px->nboxes - first);
-      snprintf(b.label, sizeof b.label, "textnet");
-      px->plane = plane;
-      rc = add_box(px, &b);
-    }
+    if (rc == MV_OK)
+      rc = add_unread_lines(px, plane, first, found, lines, nlines, "textnet");
     free(lines);
   }
   return rc;
 }
 
-/* Lines of faint ink on a flat ground (mv_flatink_lines) that the boxes
- * found so far do not mostly cover: unread text, as the network's lines. */
+/* Lines of faint ink on a flat ground (mv_flatink_lines), decided as the
+ * network's are. */
 static int add_flat_lines(mv_pixels *px, uint32_t plane, size_t first,
                           const unsigned char *flat, const mv_image *view) {
   mv_rect *lines = NULL;
-  size_t nlines = 0, found = px->nboxes;
+  size_t nlines = 0;
   int rc = mv_flatink_lines(flat, view, &lines, &nlines);
-  for (size_t i = 0; rc == MV_OK && i < nlines; i++) {
-    double size = (double)lines[i].w * lines[i].h, covered = 0;
-    for (size_t k = first; k < found; k++)
-      covered += mv_rect_overlap(&lines[i], &px->boxes[k].r);
-    if (covered >= MARKED_COVERED * size) continue;
-    mv_box b;
-    memset(&b, 0, sizeof b);
-    b.plane = plane;
-    b.r = lines[i];
-    b.flags = MV_BOX_UNREAD | MV_BOX_MARKED;
-    b.line = 0x80000000u + (uint32_t)(px->nboxes - first);
-    snprintf(b.label, sizeof b.label, "flatink");
-    px->plane = plane;
-    rc = add_box(px, &b);
-  }
+  if (rc == MV_OK)
+    rc = add_unread_lines(px, plane, first, px->nboxes, lines, nlines,
+                          "flatink");
   free(lines);
   return rc;
 }

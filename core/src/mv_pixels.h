@@ -5,7 +5,8 @@
  * OCR engine). For one object:
  *   1. remove pixel payloads no redactor reaches (vendor previews, movies);
  *   2. for every plane (frames, overlays; icons follow frame 0): decode,
- *      render 8-bit (min-max), run the policy's detectors; identical frames
+ *      render 8-bit (min-max), run the policy's detectors, add the lines
+ *      the text network and the faint-ink map find alone; identical frames
  *      reuse the first one's boxes, and a frame that differs from frame 0
  *      only in part is searched only there;
  *   3. decide per box: known regions are redacted; text is redacted when it
@@ -17,7 +18,9 @@
  *      areas and the top and bottom bands again; what is still readable is
  *      redacted in turn (three rounds in all), then it means review;
  *   5. hand the changed rectangles back to the format plugin, which writes
- *      them in the file's own encoding.
+ *      them in the file's own encoding; once every frame was searched, the
+ *      overlay lines one frame found go into the frames lacking them
+ *      (mv_cine.h).
  * OCR text never leaves this module: the result has counts and boxes. */
 #ifndef MV_PIXELS_H
 #define MV_PIXELS_H

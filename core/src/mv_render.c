@@ -104,19 +104,28 @@ int mv_image_diff_rect(const mv_image *a, const mv_image *b, mv_rect *r) {
   return 1;
 }
 
+/* Two planes sample for sample comparable, both with data. */
+static int same_geometry(const mv_image *a, const mv_image *b) {
+  return a->width == b->width && a->height == b->height &&
+         a->samples == b->samples && a->bits == b->bits && a->data && b->data;
+}
+
+/* "Still" within 3 levels at 8 bits, scaled to the stored bits. */
+static int32_t still_tolerance(const mv_image *a) {
+  uint32_t bits = a->bits == 16 && a->bits_stored > 8 && a->bits_stored <= 16
+                      ? a->bits_stored
+                      : 8;
+  return 3 << (bits - 8);
+}
+
 double mv_image_still_share(const mv_image *a, const mv_image *b, mv_rect r) {
-  if (a->width != b->width || a->height != b->height ||
-      a->samples != b->samples || a->bits != b->bits || !a->data || !b->data)
-    return -1;
+  if (!same_geometry(a, b)) return -1;
   int32_t x0 = r.x < 0 ? 0 : r.x, y0 = r.y < 0 ? 0 : r.y;
   int32_t x1 = r.x + r.w, y1 = r.y + r.h;
   if (x1 > (int32_t)a->width) x1 = (int32_t)a->width;
   if (y1 > (int32_t)a->height) y1 = (int32_t)a->height;
   if (x1 <= x0 || y1 <= y0) return -1;
-  uint32_t bits = a->bits == 16 && a->bits_stored > 8 && a->bits_stored <= 16
-                      ? a->bits_stored
-                      : 8;
-  int32_t tol = 3 << (bits - 8);
+  int32_t tol = still_tolerance(a);
   size_t same = 0, all = 0;
   for (int32_t y = y0; y < y1; y++) {
     const uint8_t *ra = (const uint8_t *)a->data + (size_t)y * a->stride;
@@ -131,16 +140,10 @@ double mv_image_still_share(const mv_image *a, const mv_image *b, mv_rect r) {
 }
 
 unsigned char *mv_image_still_map(const mv_image *a, const mv_image *b) {
-  if (a->width != b->width || a->height != b->height ||
-      a->samples != b->samples || a->bits != b->bits || !a->data || !b->data ||
-      !a->width || !a->height)
-    return NULL;
+  if (!same_geometry(a, b) || !a->width || !a->height) return NULL;
   unsigned char *m = malloc((size_t)a->width * a->height);
   if (!m) return NULL;
-  uint32_t bits = a->bits == 16 && a->bits_stored > 8 && a->bits_stored <= 16
-                      ? a->bits_stored
-                      : 8;
-  int32_t tol = 3 << (bits - 8);
+  int32_t tol = still_tolerance(a);
   for (uint32_t y = 0; y < a->height; y++) {
     const uint8_t *ra = (const uint8_t *)a->data + (size_t)y * a->stride;
     const uint8_t *rb = (const uint8_t *)b->data + (size_t)y * b->stride;

@@ -28,6 +28,21 @@ static int mv_test_checks;
     }                                                                      \
   } while (0)
 
+/* An 8-bit plane over caller-owned interleaved samples (1 grey, 3 RGB),
+ * as the core's renderer hands detectors and line followers. */
+#include <stdint.h>
+
+#include "medveil/plugin.h"
+
+static inline mv_image mv_test_view(uint8_t *px, uint32_t w, uint32_t h,
+                                    uint32_t samples) {
+  mv_image v;
+  memset(&v, 0, sizeof v);
+  v.width = w, v.height = h, v.samples = samples, v.bits = v.bits_stored = 8;
+  v.stride = (size_t)w * samples, v.data = px;
+  return v;
+}
+
 /* dlopen a built plugin and return its descriptor, or NULL with the
  * reason on stderr. The handle stays open for the life of the test. */
 #ifdef MV_TEST_PLUGINS

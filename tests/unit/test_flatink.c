@@ -25,14 +25,6 @@ static void chars(uint8_t *px, int x0, int x1, int y, int ink) {
       if ((x - x0) % 5 < 2 && (x - x0) % 20 != 19) px[r * W + x] = (uint8_t)ink;
 }
 
-static mv_image view_of(uint8_t *px) {
-  mv_image v;
-  memset(&v, 0, sizeof v);
-  v.width = W, v.height = H, v.samples = 1, v.bits = v.bits_stored = 8;
-  v.stride = W, v.data = px;
-  return v;
-}
-
 static int found(const mv_rect *r, size_t n, int x0, int x1, int y0, int y1) {
   for (size_t i = 0; i < n; i++)
     if (r[i].x <= x0 + 1 && r[i].x + r[i].w >= x1 - 1 && r[i].y <= y0 + 1 &&
@@ -43,7 +35,7 @@ static int found(const mv_rect *r, size_t n, int x0, int x1, int y0, int y1) {
 
 int main(void) {
   uint8_t *px = malloc(W * H);
-  mv_image v = view_of(px);
+  mv_image v = mv_test_view(px, W, H, 1);
 
   /* Ground 192, characters at 199 (seven levels off) from 40 to 260. */
   memset(px, 192, W * H);

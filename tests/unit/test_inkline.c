@@ -23,19 +23,11 @@ static void scene(uint8_t *px, int x0, int x1, int edge, int edge_x) {
       for (int x = edge_x; x < W; x++) px[y * W + x] = 40;
 }
 
-static mv_image view_of(uint8_t *px) {
-  mv_image v;
-  memset(&v, 0, sizeof v);
-  v.width = W, v.height = H, v.samples = 1, v.bits = v.bits_stored = 8;
-  v.stride = W, v.data = px;
-  return v;
-}
-
 int main(void) {
   uint8_t *px = malloc(W * H);
   /* Characters from 20 to 200; the redaction covers 20..80. */
   scene(px, 20, 200, 0, 0);
-  mv_image v = view_of(px);
+  mv_image v = mv_test_view(px, W, H, 1);
   mv_rect r = {20, 20, 60, 10};
   CHECK(mv_ink_complete(&v, &r) == 1);
   CHECK(r.x <= 20 && r.x + r.w >= 197 && r.x + r.w <= 205);

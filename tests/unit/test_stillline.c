@@ -20,21 +20,24 @@ static int noise(void) {
   return (int)((seed >> 16) % 120);
 }
 
-/* A frame: speckle (moving: fresh per frame) or a flat ground (still),
- * with "characters" (3 px strokes, 3 px apart, rows 32..41 of the band
+/* "Characters" (3 px strokes, 3 px apart, rows 32..41 of the band
  * 30..43) from x0 to x1 in grey 230. */
-static void frame(uint8_t *px, int speckle, int x0, int x1) {
-  for (int i = 0; i < W * H; i++) px[i] = (uint8_t)(speckle ? 60 + noise() : 90);
+static void strokes(uint8_t *px, int x0, int x1) {
   for (int y = 32; y < 42; y++)
     for (int x = x0; x < x1; x++)
       if ((x - x0) % 6 < 3) px[y * W + x] = 230;
 }
 
+/* A frame: speckle (moving: fresh per frame) or a flat ground (still),
+ * with characters from x0 to x1. */
+static void frame(uint8_t *px, int speckle, int x0, int x1) {
+  for (int i = 0; i < W * H; i++) px[i] = (uint8_t)(speckle ? 60 + noise() : 90);
+  strokes(px, x0, x1);
+}
+
 static mv_image image_of(uint8_t *px, uint32_t frame_no) {
-  mv_image v;
-  memset(&v, 0, sizeof v);
-  v.width = W, v.height = H, v.samples = 1, v.bits = v.bits_stored = 8;
-  v.stride = W, v.data = px, v.kind = MV_PLANE_FRAME, v.frame = frame_no;
+  mv_image v = mv_test_view(px, W, H, 1);
+  v.kind = MV_PLANE_FRAME, v.frame = frame_no;
   return v;
 }
 
@@ -72,14 +75,9 @@ int main(void) {
 
   /* A gap of three line heights ends the line. */
   frame(a, 1, 40, 100);
-  memcpy(b, a, W * H);
-  for (int y = 32; y < 42; y++)
-    for (int x = 142; x < 250; x++)
-      if ((x - 142) % 6 < 3) a[y * W + x] = 230;
+  strokes(a, 142, 250);
   frame(b, 1, 40, 100);
-  for (int y = 32; y < 42; y++)
-    for (int x = 142; x < 250; x++)
-      if ((x - 142) % 6 < 3) b[y * W + x] = 230;
+  strokes(b, 142, 250);
   m = mv_image_still_map(&ia, &ib);
   r = (mv_rect){40, 30, 60, 14};
   mv_still_complete(m, &ia, &r, 0);

@@ -26,14 +26,6 @@ static const char *model(const char *name, const char *text) {
   return path;
 }
 
-static mv_image view_of(uint8_t *px, int w, int h, int samples) {
-  mv_image v;
-  memset(&v, 0, sizeof v);
-  v.width = w, v.height = h, v.samples = samples, v.bits = v.bits_stored = 8;
-  v.stride = (size_t)w * samples, v.data = px;
-  return v;
-}
-
 /* Direct "same"-padded convolution of the whole image, as training ran:
  * two layers (2->2, 3x3, dilation 2, ReLU; 2->1, 3x3, dilation 1). */
 static const float W1[2][2][9] = {
@@ -136,7 +128,7 @@ int main(void) {
   for (int i = 0; i < IW * IH * 3; i++) rgb[i] = (uint8_t)((i * 37 + (i / 7) * 11) & 255);
   float *full = malloc(IW * IH * sizeof *full), *win = malloc(IW * IH * sizeof *win);
   direct(rgb, IW, IH, full);
-  mv_image v = view_of(rgb, IW, IH, 3);
+  mv_image v = mv_test_view(rgb, IW, IH, 3);
   mv_rect wins[] = {{10, 8, 12, 9}, {0, 0, 5, 4}, {30, 20, 10, 10}, {0, 0, IW, IH}};
   for (size_t k = 0; k < sizeof wins / sizeof *wins; k++) {
     mv_rect r = wins[k];
@@ -155,7 +147,7 @@ int main(void) {
   enum { BW = 1100, BH = 1030 };
   uint8_t *big = malloc((size_t)BW * BH);
   for (size_t i = 0; i < (size_t)BW * BH; i++) big[i] = (uint8_t)((i * 2654435761u) >> 24);
-  mv_image bv = view_of(big, BW, BH, 1);
+  mv_image bv = mv_test_view(big, BW, BH, 1);
   float *whole = malloc((size_t)BW * BH * sizeof *whole), *tiled = NULL;
   CHECK(mv_textnet_logits(n, &bv, (mv_rect){0, 0, BW, BH}, whole) == MV_OK);
   CHECK(mv_textnet_map(n, &bv, &tiled) == MV_OK);
@@ -182,7 +174,7 @@ int main(void) {
   /* Far beyond a gap of three heights: another line's block. */
   for (int y = 20; y < 30; y++)
     for (int x = 260; x < 300; x++) px[y * W + x] = 220;
-  v = view_of(px, W, H, 1);
+  v = mv_test_view(px, W, H, 1);
   mv_rect r = {112, 20, 30, 10};
   CHECK(mv_textnet_complete(n, &v, NULL, &r, 0) == 1);
   CHECK(r.x == 40 && r.x + r.w == 214);

@@ -12,6 +12,7 @@
 #define INK_MOST 0.6   /* a band mostly off the ground is not faint text */
 #define ROUGH 0.10     /* band share not on a flat ground at all */
 #define SIDE_ROUGH 0.15 /* each side: a flat ground (or another line on it) */
+#define SIDE_TEXTURE 0.5 /* or, one side only, mostly texture */
 #define STROKES 1.5    /* ink/ground changes per band row */
 #define SHADE_OFF 4.0  /* grey levels a window's ink may differ from the */
 #define SHADE_SHARE 0.75 /* line's, or this share of its contrast if more */
@@ -22,36 +23,101 @@ static int luma_at(const mv_image *v, uint32_t x, uint32_t y) {
   return v->samples == 3 ? (p[0] + 2 * p[1] + p[2]) / 4 : p[0];
 }
 
+/* The histogram of luma in block (i, j); its pixel count returned. */
+static unsigned block_hist(const mv_image *view, uint32_t i, uint32_t j,
+                           unsigned hist[256]) {
+  memset(hist, 0, 256 * sizeof *hist);
+  uint32_t x0 = i * BLOCK, y0 = j * BLOCK;
+  uint32_t x1 = x0 + BLOCK < view->width ? x0 + BLOCK : view->width;
+  uint32_t y1 = y0 + BLOCK < view->height ? y0 + BLOCK : view->height;
+  for (uint32_t y = y0; y < y1; y++)
+    for (uint32_t x = x0; x < x1; x++) hist[luma_at(view, x, y)]++;
+  return (x1 - x0) * (y1 - y0);
+}
+
+/* The ground of a block flat by itself: its most common level, when half
+ * the block is within one level of it; -1 otherwise. */
+static int own_ground(const unsigned hist[256], unsigned npix) {
+  int mode = 0;
+  for (int i = 1; i < 256; i++)
+    if (hist[i] > hist[mode]) mode = i;
+  unsigned near = hist[mode] + (mode > 0 ? hist[mode - 1] : 0) +
+                  (mode < 255 ? hist[mode + 1] : 0);
+  return near >= FLAT_SHARE * npix ? mode : -1;
+}
+
+/* A block over the characters of a faint line is often less than half
+ * ground (a 22 px monospaced date), yet it lies on the ground of its
+ * neighbours: it takes a flat neighbour's ground `g` when a quarter of it
+ * is at that level and nearly all the rest is faint ink of one colour.
+ * Texture, or the edge of a picture, spreads far off that level. */
+#define TAKE_GROUND 0.25 /* of the block within a level of g */
+#define TAKE_FAINT 24    /* levels off g, at most, for its ink */
+#define TAKE_ALL 0.97    /* of the block: ground, or faint ink of one colour */
+
+static int takes_ground(const unsigned hist[256], unsigned npix, int g) {
+  unsigned at = 0, lighter = 0, darker = 0;
+  for (int i = g - TAKE_FAINT; i <= g + TAKE_FAINT; i++) {
+    if (i < 0 || i > 255) continue;
+    if (i >= g - 1 && i <= g + 1) at += hist[i];
+    else if (i > g) lighter += hist[i];
+    else darker += hist[i];
+  }
+  unsigned ink = lighter > darker ? lighter : darker;
+  return at >= TAKE_GROUND * npix && at + ink >= TAKE_ALL * npix;
+}
+
 unsigned char *mv_flatink_map(const mv_image *view) {
   if (!view || !view->data || view->bits != 8 ||
       (view->samples != 1 && view->samples != 3) || !view->width ||
       !view->height)
     return NULL;
   uint32_t w = view->width, h = view->height;
+  uint32_t nbx = (w + BLOCK - 1) / BLOCK, nby = (h + BLOCK - 1) / BLOCK;
+  size_t nb = (size_t)nbx * nby;
   unsigned char *m = malloc((size_t)w * h);
-  if (!m) return NULL;
-  for (uint32_t by = 0; by < h; by += BLOCK)
-    for (uint32_t bx = 0; bx < w; bx += BLOCK) {
-      uint32_t x1 = bx + BLOCK < w ? bx + BLOCK : w;
-      uint32_t y1 = by + BLOCK < h ? by + BLOCK : h;
-      unsigned hist[256];
-      memset(hist, 0, sizeof hist);
-      for (uint32_t y = by; y < y1; y++)
-        for (uint32_t x = bx; x < x1; x++) hist[luma_at(view, x, y)]++;
-      int mode = 0;
-      for (int i = 1; i < 256; i++)
-        if (hist[i] > hist[mode]) mode = i;
-      unsigned near = hist[mode] + (mode > 0 ? hist[mode - 1] : 0) +
-                      (mode < 255 ? hist[mode + 1] : 0);
-      int flat = near >= FLAT_SHARE * (x1 - bx) * (y1 - by);
-      for (uint32_t y = by; y < y1; y++)
-        for (uint32_t x = bx; x < x1; x++) {
-          int d = luma_at(view, x, y) - mode;
-          m[(size_t)y * w + x] = !flat                 ? MV_FLAT_TEXTURE
-                                 : d <= 1 && d >= -1 ? MV_FLAT_GROUND
-                                                     : MV_FLAT_INK;
-        }
+  int *own = malloc(nb * sizeof *own), *ground = malloc(nb * sizeof *ground);
+  if (!m || !own || !ground) {
+    free(m);
+    free(own);
+    free(ground);
+    return NULL;
+  }
+  unsigned hist[256];
+  for (uint32_t j = 0; j < nby; j++)
+    for (uint32_t i = 0; i < nbx; i++) {
+      unsigned npix = block_hist(view, i, j, hist);
+      own[(size_t)j * nbx + i] = own_ground(hist, npix);
     }
+  /* Only blocks flat by themselves lend their ground, so ink cannot creep
+   * from block to block across a picture. */
+  static const int di[4] = {-1, 1, 0, 0}, dj[4] = {0, 0, -1, 1};
+  for (uint32_t j = 0; j < nby; j++)
+    for (uint32_t i = 0; i < nbx; i++) {
+      size_t k = (size_t)j * nbx + i;
+      ground[k] = own[k];
+      if (own[k] >= 0) continue;
+      unsigned npix = block_hist(view, i, j, hist);
+      for (int d = 0; d < 4; d++) {
+        long ni = (long)i + di[d], nj = (long)j + dj[d];
+        if (ni < 0 || nj < 0 || ni >= (long)nbx || nj >= (long)nby) continue;
+        int g = own[(size_t)nj * nbx + (size_t)ni];
+        if (g >= 0 && takes_ground(hist, npix, g)) {
+          ground[k] = g;
+          break;
+        }
+      }
+    }
+  for (uint32_t y = 0; y < h; y++)
+    for (uint32_t x = 0; x < w; x++) {
+      int g = ground[(size_t)(y / BLOCK) * nbx + x / BLOCK];
+      int d = luma_at(view, x, y) - g;
+      m[(size_t)y * w + x] = g < 0                ? MV_FLAT_TEXTURE
+                             : d <= 1 && d >= -1 ? MV_FLAT_GROUND
+                                                 : MV_FLAT_INK;
+    }
+  free(own);
+  free(ground);
   return m;
 }
 
@@ -88,17 +154,27 @@ static int faint_strokes(const mv_line_view *v, int32_t c0, int32_t c1,
       rough > ROUGH * nin)
     return 0;
   /* The ground runs on above and below; a line of text close by may sit
-   * on it, with less ink than this one's band. */
+   * on it, with less ink than this one's band. One side may be texture
+   * instead (a line along the edge of a banner, the picture below it),
+   * when what flat ground it has is as clean as the band: a side of
+   * ground strewn with ink is not that. */
+  int clean = 0;
   for (int side = 0; side < 2; side++) {
     int32_t s0 = side ? a1 : a0 - t, s1 = side ? a1 + t : a0;
     long *ns = side ? &ndown : &nup;
     long srough = mv_line_count(v, c0, c1, s0, s1, MV_FLAT_TEXTURE,
                                 MV_FLAT_TEXTURE, ns);
     long sink = mv_line_count(v, c0, c1, s0, s1, MV_FLAT_INK, MV_FLAT_INK, &n);
-    if (2 * *ns < nin || srough > SIDE_ROUGH * *ns ||
-        (double)sink / *ns >= (double)ink / nin)
+    if (2 * *ns < nin) return 0;
+    if (srough > SIDE_TEXTURE * *ns) {
+      if ((double)sink * nin > (double)ink * (*ns - srough)) return 0;
+      continue;
+    }
+    if (srough > SIDE_ROUGH * *ns || (double)sink / *ns >= (double)ink / nin)
       return 0;
+    clean++;
   }
+  if (!clean) return 0;
   if (mv_line_crossings(v, c0, c1, a0, a1, MV_FLAT_INK, MV_FLAT_INK) <
       STROKES)
     return 0;

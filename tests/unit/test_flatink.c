@@ -118,6 +118,37 @@ int main(void) {
   free(lines);
   free(m);
 
+  /* Heavy anti-aliased characters (strokes of three shades) filling most
+   * of their block, less than half of it left at the ground's level: they
+   * lie on the ground of the blocks around. */
+  memset(px, 192, W * H);
+  for (int y = 34; y < 47; y++)
+    for (int x = 40; x < 260; x++)
+      if ((x - 40) % 4 < 3 && (x - 40) % 24 != 23)
+        px[y * W + x] = (uint8_t)(196 + 3 * ((x - 40) % 4));
+  m = mv_flatink_map(&v);
+  CHECK(m[40 * W + 50] == MV_FLAT_INK && m[40 * W + 51] == MV_FLAT_GROUND);
+  free(m);
+
+  /* A line along the lower edge of a banner, the picture right below it:
+   * followed with the flat ground above it alone. */
+  for (int i = 0; i < W * H; i++) px[i] = (uint8_t)(100 + noise());
+  memset(px, 192, 35 * W);
+  chars(px, 40, 260, 20, 199);
+  m = mv_flatink_map(&v);
+  r = (mv_rect){40, 19, 60, 12};
+  CHECK(mv_flatink_complete(m, &v, &r, 0) == 1 && r.x + r.w >= 257);
+  free(m);
+  /* But not when what flat ground that side has is strewn with ink of
+   * the line's shade (here the banner's last row, under the band). */
+  for (int x = 0; x < W; x++)
+    if (x % 9 < 4) px[31 * W + x] = 199;
+  m = mv_flatink_map(&v);
+  CHECK(m[31 * W + 1] == MV_FLAT_INK && m[40 * W + 1] == MV_FLAT_TEXTURE);
+  r = (mv_rect){40, 19, 60, 12};
+  CHECK(mv_flatink_complete(m, &v, &r, 0) == 0 && r.w == 60);
+  free(m);
+
   free(px);
   printf("test_flatink: %d checks, %d failures\n", mv_test_checks,
          mv_test_failures);

@@ -9,6 +9,7 @@
 #include "mv_cine.h"
 #include "mv_flatink.h"
 #include "mv_inkline.h"
+#include "mv_inkfit.h"
 #include "mv_log.h"
 #include "mv_rect.h"
 #include "mv_render.h"
@@ -602,6 +603,13 @@ static size_t line_rects(const mv_box *b, size_t n, const unsigned char *dec,
       if (vertical) u.y -= ch, u.h += 2 * ch;
       else u.x -= ch, u.w += 2 * ch;
     }
+    /* A map's line can be thinner than its text: the network's marks of
+     * a large faint font stop short of the glyphs' feet (mv_inkfit.h).
+     * Seed 3: +1 box; for every line, +0.1 points of over-redaction and
+     * no more boxes. */
+    if (is_line && (b[i].flags & MV_BOX_MARKED))
+      mv_ink_fit(view, &u,
+                 u.h >= 2 * u.w || (u.h > u.w && (b[i].flags & MV_BOX_ROTATED)));
     /* The network's marks run a pixel or two past the strokes already:
      * its own lines take one more (seed 1: the full 3 px margin cost 0.11
      * points of over-redaction and found no box). */

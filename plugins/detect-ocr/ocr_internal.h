@@ -113,6 +113,10 @@ int ocr_pix_dark_background(struct Pix *pix);
 /* A new Pix: inverted if `invert`, then padded by `pad` pixels of the
  * background colour (the median after inversion). */
 struct Pix *ocr_pix_normalise(struct Pix *pix, int invert, int pad);
+/* The chroma of three grey channel images of one size (max - min per
+ * pixel): coloured text stands out of grey anatomy of its own brightness.
+ * NULL when a channel is missing or memory runs out. */
+struct Pix *ocr_pix_chroma(struct Pix *const *rgb);
 /* A 1 bpp image of the strokes of `norm` that are darker (`dark`) or
  * lighter than their surroundings by at least `contrast` grey levels and
  * thinner than `size` pixels (morphological top-hat): text over shaded or
@@ -229,9 +233,11 @@ struct Box;
 int ocr_line_read(ocr_ctx *c, struct Pix *work, const struct Box *lb,
                   const ocr_xform *base, ocr_words *out, ocr_xform *t,
                   double *score);
-/* ocr_line_read, then emit the words, or one UNREAD box when none. */
-int ocr_line_emit(ocr_ctx *c, struct Pix *work, const struct Box *lb,
-                  const ocr_xform *base, ocr_emitter *e);
+/* ocr_line_read, then emit the words, or one UNREAD box when none. With
+ * `chroma` (a colour image's max - min of R, G, B, same geometry as work),
+ * a line read badly is read again there, and the better reading wins. */
+int ocr_line_emit(ocr_ctx *c, struct Pix *work, struct Pix *chroma,
+                  const struct Box *lb, const ocr_xform *base, ocr_emitter *e);
 
 /* ---- ocr_layout.c ------------------------------------------------------- */
 struct Boxa;

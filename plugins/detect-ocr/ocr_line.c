@@ -20,6 +20,14 @@
  * higher than garbage upright (measured on US1: 71 against 33). */
 #define OCR_TURN_MIN_SCORE 80.0
 #define OCR_TURN_MARGIN 15.0
+/* On a colour image, a line reading below this score (ocr_read_score: 100
+ * and a little for a long, sure reading) is read again in chroma, and that
+ * reading replaces it when it scores this much more, and at least
+ * OCR_COLOUR_SURE: colour flow read in chroma is junk too, and taking it
+ * over a luma reading of grey text lost boxes (seeds 1/7: 2 each). */
+#define OCR_COLOUR_RETRY 100.0
+#define OCR_COLOUR_MARGIN 10.0
+#define OCR_COLOUR_SURE 70.0
 /* Lines thinner than this (work pixels) are read at twice the size. */
 #define OCR_SMALL_LINE 28
 /* Word boxes are grown over at most this many ink components per line. */
@@ -222,12 +230,26 @@ int ocr_line_read(ocr_ctx *c, PIX *work, const BOX *lb, const ocr_xform *base,
   return rc;
 }
 
-int ocr_line_emit(ocr_ctx *c, PIX *work, const BOX *lb, const ocr_xform *base,
-                  ocr_emitter *e) {
+int ocr_line_emit(ocr_ctx *c, PIX *work, PIX *chroma, const BOX *lb,
+                  const ocr_xform *base, ocr_emitter *e) {
   ocr_words w = {0};
   ocr_xform t;
   double s;
   int rc = ocr_line_read(c, work, lb, base, &w, &t, &s);
+  if (rc == MV_OK && chroma && s < OCR_COLOUR_RETRY) {
+    ocr_words cw = {0};
+    ocr_xform ct;
+    double cs;
+    rc = ocr_line_read(c, chroma, lb, base, &cw, &ct, &cs);
+    if (rc == MV_OK && cs > s + OCR_COLOUR_MARGIN && cs >= OCR_COLOUR_SURE) {
+      ocr_words tmp = w;
+      w = cw;
+      cw = tmp;
+      t = ct;
+      s = cs;
+    }
+    ocr_words_free(&cw);
+  }
   mv_rect nr;
   int chained = ocr_emit_map(base, lb->x, lb->y, lb->x + lb->w, lb->y + lb->h,
                              &nr) && ocr_emit_in_chains(e, &nr);

@@ -130,3 +130,28 @@ PIX *ocr_pix_strokes(PIX *norm, int dark, int size, int contrast,
   pixDestroy(&sel);
   return out;
 }
+
+PIX *ocr_pix_chroma(PIX *const *rgb) {
+  if (!rgb[0] || !rgb[1] || !rgb[2]) return NULL;
+  l_int32 w = pixGetWidth(rgb[0]), h = pixGetHeight(rgb[0]);
+  for (int i = 1; i < 3; i++)
+    if (pixGetWidth(rgb[i]) != w || pixGetHeight(rgb[i]) != h) return NULL;
+  PIX *out = pixCreate(w, h, 8);
+  if (!out) return NULL;
+  l_uint32 *od = pixGetData(out);
+  l_int32 ow = pixGetWpl(out);
+  l_uint32 *d[3];
+  l_int32 wpl[3];
+  for (int i = 0; i < 3; i++) d[i] = pixGetData(rgb[i]), wpl[i] = pixGetWpl(rgb[i]);
+  for (l_int32 y = 0; y < h; y++)
+    for (l_int32 x = 0; x < w; x++) {
+      int lo = 255, hi = 0;
+      for (int i = 0; i < 3; i++) {
+        int v = GET_DATA_BYTE(d[i] + y * wpl[i], x);
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+      SET_DATA_BYTE(od + y * ow, x, hi - lo);
+    }
+  return out;
+}

@@ -34,9 +34,9 @@ double ocr_now_ms(void) {
 
 /* Read lines [from, n) of `lines` one by one; past the deadline or the
  * line limit they are reported UNREAD rather than dropped. */
-static int read_lines(ocr_ctx *c, PIX *work, BOXA *lines, l_int32 from,
-                      const ocr_xform *base, ocr_emitter *e, double deadline,
-                      size_t *done) {
+static int read_lines(ocr_ctx *c, PIX *work, PIX *chroma, BOXA *lines,
+                      l_int32 from, const ocr_xform *base, ocr_emitter *e,
+                      double deadline, size_t *done) {
   int rc = MV_OK;
   l_int32 n = boxaGetCount(lines);
   for (l_int32 i = from; i < n && rc == MV_OK && !e->stopped; i++) {
@@ -45,7 +45,7 @@ static int read_lines(ocr_ctx *c, PIX *work, BOXA *lines, l_int32 from,
     if (*done >= OCR_MAX_LINES || ocr_now_ms() > deadline)
       ocr_emit_unread_box(e, base, b->x, b->y, b->w, b->h);
     else
-      rc = ocr_line_emit(c, work, b, base, e);
+      rc = ocr_line_emit(c, work, chroma, b, base, e);
     (*done)++;
     boxDestroy(&b);
   }
@@ -80,8 +80,12 @@ static int run_lines(ocr_ctx *c, PIX *const *work, const ocr_xform *base,
   }
   boxaDestroy(&ext);
   size_t done = 0;
+  /* Coloured text over grey anatomy of its brightness reads as nothing in
+   * luma ("Tel." in green on ultrasound speckle), and plainly in chroma. */
+  PIX *chroma = ocr_pix_chroma(work + 1);
   if (rc == MV_OK)
-    rc = read_lines(c, work[0], lines, 0, base, e, deadline, &done);
+    rc = read_lines(c, work[0], chroma, lines, 0, base, e, deadline, &done);
+  pixDestroy(&chroma);
   /* Characters of the chains that no reading covered. */
   for (l_int32 i = 0; i < nchains && rc == MV_OK && !e->stopped; i++) {
     BOXA *g = boxaaGetBoxa(glyphs, i, L_CLONE);
@@ -166,7 +170,7 @@ static int run_sparse(ocr_ctx *c, PIX *work, const ocr_xform *base,
   pixDestroy(&norm);
   size_t done = 0;
   if (rc == MV_OK)
-    rc = read_lines(c, work, lines, ngood, base, e, deadline, &done);
+    rc = read_lines(c, work, NULL, lines, ngood, base, e, deadline, &done);
   boxaDestroy(&lines);
   free(ls);
   ocr_words_free(&keep);

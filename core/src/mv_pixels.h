@@ -14,6 +14,9 @@
  *      allow-list; identifiers: words matching the object's identifying
  *      values or generic patterns); unreadable or low-confidence text is
  *      redacted under all_text and held for review under identifiers;
+ *      each redacted line is then followed along its row (the network's
+ *      marks, strokes that stood still, faint ink, ink on an even ground),
+ *      and a map's line widened across over the strokes it cuts;
  *   4. redact (the policy's redactor), re-render, and OCR the redacted
  *      areas and the top and bottom bands again; what is still readable is
  *      redacted in turn (three rounds in all), then it means review;

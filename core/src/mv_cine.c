@@ -14,6 +14,8 @@
 #define STILL_MORE 0.1
 #define RING 6 /* pixels of ground around a rectangle */
 #define COVERED 0.8 /* share of a carried rectangle a frame's own hold */
+#define SEEN_INSIDE 0.5 /* of a box a frame saw, inside another's redaction */
+#define SEEN_COVERS 0.25 /* ... and of that redaction, covered by the box */
 
 static int copy_samples(const mv_image *src, mv_image *dst) {
   *dst = *src;
@@ -122,32 +124,64 @@ int mv_cine_note(mv_cine *c, uint32_t frame, const mv_rect *rects, size_t n,
   return MV_OK;
 }
 
+int mv_cine_saw(mv_cine *c, uint32_t frame, mv_rect r) {
+  if (c->frames < 2 || r.w <= 0 || r.h <= 0) return MV_OK;
+  return push(&c->seen, &c->nseen, frame, r);
+}
+
+/* Frame `frame` saw text of its own where `r` lies (a box it read, or
+ * could not, and did not redact): mostly inside r. */
+static int saw_there(const mv_cine *c, uint32_t frame, const mv_rect *r) {
+  for (size_t k = 0; k < c->nseen; k++) {
+    const mv_rect *s = &c->seen[k].r;
+    if (c->seen[k].frame == frame &&
+        mv_rect_overlap(s, r) >= SEEN_INSIDE * (double)s->w * s->h &&
+        mv_rect_overlap(s, r) >= SEEN_COVERS * (double)r->w * r->h)
+      return 1;
+  }
+  return 0;
+}
+
+/* Append r to *out unless the frame's own rectangles (and those already
+ * in *out) mostly hold it: the same line, redacted a little differently
+ * there. */
+static int add_lacking(const mv_cine *c, uint32_t frame, const mv_rect *r,
+                       mv_rect **out, size_t *n) {
+  double covered = 0;
+  for (size_t k = 0; k < c->ndone; k++)
+    if (c->done[k].frame == frame)
+      covered += mv_rect_overlap(&c->done[k].r, r);
+  for (size_t k = 0; k < *n; k++) covered += mv_rect_overlap(&(*out)[k], r);
+  if (covered >= COVERED * r->w * r->h) return MV_OK;
+  mv_rect *g = realloc(*out, (*n + 1) * sizeof *g);
+  if (!g) return MV_ENOMEM;
+  *out = g;
+  (*out)[(*n)++] = *r;
+  return MV_OK;
+}
+
 int mv_cine_missing(const mv_cine *c, uint32_t frame, mv_rect **out,
                     size_t *n) {
   *out = NULL;
   *n = 0;
-  for (size_t i = 0; i < c->ncarry; i++) {
-    if (c->carry[i].frame == frame) continue;
-    /* Mostly covered already: the same line, redacted a little
-     * differently there. */
-    const mv_rect *r = &c->carry[i].r;
-    double covered = 0;
-    for (size_t k = 0; k < c->ndone; k++)
-      if (c->done[k].frame == frame)
-        covered += mv_rect_overlap(&c->done[k].r, r);
-    for (size_t k = 0; k < *n; k++) covered += mv_rect_overlap(&(*out)[k], r);
-    if (covered >= COVERED * r->w * r->h) continue;
-    mv_rect *g = realloc(*out, (*n + 1) * sizeof *g);
-    if (!g) {
-      free(*out);
-      *out = NULL;
-      *n = 0;
-      return MV_ENOMEM;
-    }
-    *out = g;
-    (*out)[(*n)++] = c->carry[i].r;
+  int rc = MV_OK;
+  for (size_t i = 0; rc == MV_OK && i < c->ncarry; i++)
+    if (c->carry[i].frame != frame)
+      rc = add_lacking(c, frame, &c->carry[i].r, out, n);
+  /* Text this frame saw but did not redact, where another frame read
+   * enough to redact it: the reading of one frame decides for all (a
+   * vertical phone number over moving speckle read as junk in frame 0
+   * and plainly in the frames after). The still test above cannot tell
+   * there: anti-aliased strokes over moving speckle change too. */
+  for (size_t i = 0; rc == MV_OK && i < c->ndone; i++)
+    if (c->done[i].frame != frame && saw_there(c, frame, &c->done[i].r))
+      rc = add_lacking(c, frame, &c->done[i].r, out, n);
+  if (rc != MV_OK) {
+    free(*out);
+    *out = NULL;
+    *n = 0;
   }
-  return MV_OK;
+  return rc;
 }
 
 void mv_cine_end(mv_cine *c) {
@@ -155,5 +189,6 @@ void mv_cine_end(mv_cine *c) {
   free(c->last.data);
   free(c->done);
   free(c->carry);
+  free(c->seen);
   memset(c, 0, sizeof *c);
 }

@@ -33,6 +33,8 @@ typedef struct mv_cine {
   size_t ndone;
   mv_cine_rect *carry; /* those over an overlay: due in every frame */
   size_t ncarry;
+  mv_cine_rect *seen; /* text each frame saw and did not redact */
+  size_t nseen;
 } mv_cine;
 
 /* Start an object of `frames` frames. For two or more, reads the last
@@ -56,9 +58,13 @@ int mv_cine_from_frame0(const mv_cine *c, const mv_image *img,
  * `height` its size. */
 int mv_cine_note(mv_cine *c, uint32_t frame, const mv_rect *rects, size_t n,
                  const unsigned char *still, uint32_t width, uint32_t height);
-/* The overlay redactions other frames made that frame `frame` lacks (none
- * of its own rectangles contains them): a malloc'd list in *out (NULL when
- * none). */
+/* Note a text box frame `frame` found and did not redact (read as noise,
+ * kept, or held). */
+int mv_cine_saw(mv_cine *c, uint32_t frame, mv_rect r);
+/* The redactions other frames made that frame `frame` lacks (its own
+ * rectangles hold less than 80% of one): those over an overlay, and those
+ * over text the frame saw itself but did not redact. A malloc'd list in
+ * *out (NULL when none). */
 int mv_cine_missing(const mv_cine *c, uint32_t frame, mv_rect **out,
                     size_t *n);
 void mv_cine_end(mv_cine *c);

@@ -814,6 +814,14 @@ static int plane_pass(mv_pixels *px, const mv_pixel_job *job,
     decide(px, job, first, &before.img, dec);
     for (size_t i = 0; i < n; i++) {
       mv_box *b = &px->boxes[first + i];
+      /* Text this frame did not redact: another frame's reading there
+       * decides for it too (mv_cine_missing). */
+      if (img->kind == MV_PLANE_FRAME && dec[i] != D_REDACT &&
+          (b->flags & (MV_BOX_TEXT | MV_BOX_UNREAD)) &&
+          (rc = mv_cine_saw(cine, img->frame, b->r)) != MV_OK) {
+        free(dec);
+        goto out;
+      }
       if (dec[i] == D_REDACT) {
         r->redacted++;
       } else if (dec[i] == D_UNCERTAIN) {

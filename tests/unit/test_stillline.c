@@ -148,6 +148,30 @@ int main(void) {
   free(rs);
   mv_cine_end(&c);
 
+  /* A redaction that did not stand still (anti-aliased strokes over moving
+   * speckle change too) goes to a frame that saw text there itself and
+   * did not redact it, and only there. */
+  memset(&c, 0, sizeof c);
+  c.frames = 3;
+  mv_rect read = {60, 10, 120, 16};
+  CHECK(mv_cine_note(&c, 1, &read, 1, NULL, W, H) == MV_OK && c.ncarry == 0);
+  mv_rect junk = {56, 8, 100, 20}, elsewhere = {250, 10, 120, 16};
+  CHECK(mv_cine_saw(&c, 0, junk) == MV_OK &&
+        mv_cine_saw(&c, 2, elsewhere) == MV_OK);
+  CHECK(mv_cine_missing(&c, 0, &add, &nadd) == MV_OK && nadd == 1 &&
+        add[0].x == read.x && add[0].w == read.w);
+  free(add);
+  CHECK(mv_cine_missing(&c, 2, &add, &nadd) == MV_OK && nadd == 0);
+  /* A speck seen inside a large redaction is no corroboration. */
+  mv_cine_end(&c);
+  memset(&c, 0, sizeof c);
+  c.frames = 2;
+  mv_rect block = {0, 0, 200, 60}, speck = {50, 30, 6, 6};
+  CHECK(mv_cine_note(&c, 1, &block, 1, NULL, W, H) == MV_OK &&
+        mv_cine_saw(&c, 0, speck) == MV_OK);
+  CHECK(mv_cine_missing(&c, 0, &add, &nadd) == MV_OK && nadd == 0);
+  mv_cine_end(&c);
+
   free(a);
   free(b);
   printf("test_stillline: %d checks, %d failures\n", mv_test_checks,

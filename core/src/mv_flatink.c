@@ -35,14 +35,22 @@ static unsigned block_hist(const mv_image *view, uint32_t i, uint32_t j,
   return (x1 - x0) * (y1 - y0);
 }
 
-/* The ground of a block flat by itself: its most common level, when half
- * the block is within one level of it; -1 otherwise. */
-static int own_ground(const unsigned hist[256], unsigned npix) {
+/* The most common level of a histogram; *near gets how many lie within
+ * one level of it. */
+static int hist_mode(const unsigned hist[256], unsigned *near) {
   int mode = 0;
   for (int i = 1; i < 256; i++)
     if (hist[i] > hist[mode]) mode = i;
-  unsigned near = hist[mode] + (mode > 0 ? hist[mode - 1] : 0) +
-                  (mode < 255 ? hist[mode + 1] : 0);
+  *near = hist[mode] + (mode > 0 ? hist[mode - 1] : 0) +
+          (mode < 255 ? hist[mode + 1] : 0);
+  return mode;
+}
+
+/* The ground of a block flat by itself: its most common level, when half
+ * the block is within one level of it; -1 otherwise. */
+static int own_ground(const unsigned hist[256], unsigned npix) {
+  unsigned near;
+  int mode = hist_mode(hist, &near);
   return near >= FLAT_SHARE * npix ? mode : -1;
 }
 
@@ -261,12 +269,8 @@ static int one_ground_around(const unsigned char *m, const mv_image *view,
       hist[luma_at(view, (uint32_t)x, (uint32_t)y)]++;
     }
   if (!n || ni > RING_INK * n) return 0;
-  int mode = 0;
-  for (int i = 1; i < 256; i++)
-    if (hist[i] > hist[mode]) mode = i;
-  unsigned near = hist[mode] + (mode > 0 ? hist[mode - 1] : 0) +
-                  (mode < 255 ? hist[mode + 1] : 0);
-  *ground = mode;
+  unsigned near;
+  *ground = hist_mode(hist, &near);
   return near >= RING_GROUND * n;
 }
 

@@ -5,24 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mv_linewalk.h"
+
 #define EVEN_MAD 4    /* ground's median deviation: even enough to judge */
 #define INK_OFF 14    /* levels off the ground (plus 4x its deviation) */
 #define EDGE_SHARE 0.5 /* a row this much ink is an edge, not strokes */
-
-typedef struct fit_view {
-  const mv_image *v;
-  int vertical;
-} fit_view;
-
-static int lum(const fit_view *m, int a, int b) {
-  int x = m->vertical ? b : a, y = m->vertical ? a : b;
-  const uint8_t *p = (const uint8_t *)m->v->data + (size_t)y * m->v->stride;
-  if (m->v->samples == 3) {
-    p += (size_t)x * 3;
-    return (p[0] * 77 + p[1] * 150 + p[2] * 29) >> 8;
-  }
-  return p[x];
-}
 
 static int cmp_int(const void *x, const void *y) {
   return *(const int *)x - *(const int *)y;
@@ -30,7 +17,7 @@ static int cmp_int(const void *x, const void *y) {
 
 /* Median and median absolute deviation of the rows [b0, b1) over
  * [a0, a1); -1 when there are too few pixels. */
-static int ground_of(const fit_view *m, int a0, int a1, int b0, int b1,
+static int ground_of(const mv_line_view *m, int a0, int a1, int b0, int b1,
                      int blen, int *median, int *mad) {
   if (b0 < 0) b0 = 0;
   if (b1 > blen) b1 = blen;
@@ -39,7 +26,7 @@ static int ground_of(const fit_view *m, int a0, int a1, int b0, int b1,
   int *v = malloc(cap * sizeof *v);
   if (!v) return -1;
   for (int b = b0; b < b1; b++)
-    for (int a = a0; a < a1; a++) v[n++] = lum(m, a, b);
+    for (int a = a0; a < a1; a++) v[n++] = mv_line_luma(m, a, b);
   if (n < 16) {
     free(v);
     return -1;
@@ -55,11 +42,11 @@ static int ground_of(const fit_view *m, int a0, int a1, int b0, int b1,
 
 /* Ink of row b over [a0, a1) into ink[] (1 = off the ground). Returns the
  * count. */
-static int row_ink(const fit_view *m, int a0, int a1, int b, int bg, int t,
+static int row_ink(const mv_line_view *m, int a0, int a1, int b, int bg, int t,
                    unsigned char *ink) {
   int n = 0;
   for (int a = a0; a < a1; a++) {
-    ink[a - a0] = abs(lum(m, a, b) - bg) > t;
+    ink[a - a0] = abs(mv_line_luma(m, a, b) - bg) > t;
     n += ink[a - a0];
   }
   return n;
@@ -91,7 +78,7 @@ int mv_ink_fit(const mv_image *view, mv_rect *r, int vertical) {
       (view->samples != 1 && view->samples != 3) || !r || r->w <= 0 ||
       r->h <= 0)
     return 0;
-  fit_view m = {view, vertical};
+  mv_line_view m = mv_line_view_of(NULL, view, vertical);
   int alen = (int)(vertical ? view->height : view->width);
   int blen = (int)(vertical ? view->width : view->height);
   int a0 = vertical ? r->y : r->x, a1 = a0 + (vertical ? r->h : r->w);

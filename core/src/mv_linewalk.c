@@ -31,7 +31,7 @@ static int in_range(const mv_line_view *v, int32_t along, int32_t across,
   return b >= lo && b <= hi;
 }
 
-static int luma(const mv_line_view *v, int32_t along, int32_t across) {
+int mv_line_luma(const mv_line_view *v, int32_t along, int32_t across) {
   int32_t x = v->vertical ? across : along, y = v->vertical ? along : across;
   const uint8_t *p = (const uint8_t *)v->view->data +
                      (size_t)y * v->view->stride + (size_t)x * v->view->samples;
@@ -79,7 +79,7 @@ int mv_line_shades(const mv_line_view *v, int32_t c0, int32_t c1, int32_t a0,
   for (int32_t a = a0; a < a1; a++)
     for (int32_t c = c0; c < c1; c++) {
       int k = in_range(v, c, a, lo, hi);
-      sum[k] += luma(v, c, a);
+      sum[k] += mv_line_luma(v, c, a);
       n[k]++;
     }
   if (!n[0] || !n[1]) return 0;

@@ -20,9 +20,13 @@ typedef struct mv_line_view {
   int vertical;
 } mv_line_view;
 
-/* The view of a plane along a line; vertical lines run down the plane. */
+/* The view of a plane along a line; vertical lines run down the plane.
+ * `map` may be NULL for mv_line_luma alone. */
 mv_line_view mv_line_view_of(const unsigned char *map, const mv_image *view,
                              int vertical);
+/* Luma of the view at (along, across) of the line ((R + 2G + B) / 4 for
+ * colour), which must lie in the plane. */
+int mv_line_luma(const mv_line_view *v, int32_t along, int32_t across);
 /* Pixels whose map byte lies in [lo, hi] in columns [c0, c1) and rows
  * [a0, a1) of the line, clipped to the plane; *n gets how many pixels
  * were looked at. */

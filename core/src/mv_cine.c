@@ -129,14 +129,30 @@ int mv_cine_saw(mv_cine *c, uint32_t frame, mv_rect r) {
   return push(&c->seen, &c->nseen, frame, r);
 }
 
-/* Frame `frame` saw text of its own where `r` lies (a box it read, or
- * could not, and did not redact): mostly inside r. */
-static int saw_there(const mv_cine *c, uint32_t frame, const mv_rect *r) {
-  for (size_t k = 0; k < c->nseen; k++) {
-    const mv_rect *s = &c->seen[k].r;
-    if (c->seen[k].frame == frame &&
-        mv_rect_overlap(s, r) >= SEEN_INSIDE * (double)s->w * s->h &&
-        mv_rect_overlap(s, r) >= SEEN_COVERS * (double)r->w * r->h)
+/* The rectangles of `list` that belong to frame `frame`, copied (a
+ * malloc'd array, NULL when none or out of memory: *n says which). */
+static int frame_rects(const mv_cine_rect *list, size_t nlist, uint32_t frame,
+                       mv_rect **out, size_t *n) {
+  *out = NULL;
+  *n = 0;
+  for (size_t i = 0; i < nlist; i++)
+    if (list[i].frame == frame) (*n)++;
+  if (!*n) return MV_OK;
+  *out = malloc(*n * sizeof **out);
+  if (!*out) return MV_ENOMEM;
+  *n = 0;
+  for (size_t i = 0; i < nlist; i++)
+    if (list[i].frame == frame) (*out)[(*n)++] = list[i].r;
+  return MV_OK;
+}
+
+/* A box the frame saw (read, or could not, and did not redact) lies
+ * mostly inside r and covers a good part of it. */
+static int saw_there(const mv_rect *seen, size_t nseen, const mv_rect *r) {
+  for (size_t k = 0; k < nseen; k++) {
+    double ov = mv_rect_overlap(&seen[k], r);
+    if (ov >= SEEN_INSIDE * (double)seen[k].w * seen[k].h &&
+        ov >= SEEN_COVERS * (double)r->w * r->h)
       return 1;
   }
   return 0;
@@ -145,12 +161,10 @@ static int saw_there(const mv_cine *c, uint32_t frame, const mv_rect *r) {
 /* Append r to *out unless the frame's own rectangles (and those already
  * in *out) mostly hold it: the same line, redacted a little differently
  * there. */
-static int add_lacking(const mv_cine *c, uint32_t frame, const mv_rect *r,
+static int add_lacking(const mv_rect *own, size_t nown, const mv_rect *r,
                        mv_rect **out, size_t *n) {
   double covered = 0;
-  for (size_t k = 0; k < c->ndone; k++)
-    if (c->done[k].frame == frame)
-      covered += mv_rect_overlap(&c->done[k].r, r);
+  for (size_t k = 0; k < nown; k++) covered += mv_rect_overlap(&own[k], r);
   for (size_t k = 0; k < *n; k++) covered += mv_rect_overlap(&(*out)[k], r);
   if (covered >= COVERED * r->w * r->h) return MV_OK;
   mv_rect *g = realloc(*out, (*n + 1) * sizeof *g);
@@ -164,18 +178,25 @@ int mv_cine_missing(const mv_cine *c, uint32_t frame, mv_rect **out,
                     size_t *n) {
   *out = NULL;
   *n = 0;
-  int rc = MV_OK;
+  /* The frame's own lists, gathered once: a long loop holds thousands of
+   * rectangles, and each candidate is checked against them. */
+  mv_rect *own = NULL, *seen = NULL;
+  size_t nown = 0, nseen = 0;
+  int rc = frame_rects(c->done, c->ndone, frame, &own, &nown);
+  if (rc == MV_OK) rc = frame_rects(c->seen, c->nseen, frame, &seen, &nseen);
   for (size_t i = 0; rc == MV_OK && i < c->ncarry; i++)
     if (c->carry[i].frame != frame)
-      rc = add_lacking(c, frame, &c->carry[i].r, out, n);
+      rc = add_lacking(own, nown, &c->carry[i].r, out, n);
   /* Text this frame saw but did not redact, where another frame read
    * enough to redact it: the reading of one frame decides for all (a
    * vertical phone number over moving speckle read as junk in frame 0
    * and plainly in the frames after). The still test above cannot tell
    * there: anti-aliased strokes over moving speckle change too. */
-  for (size_t i = 0; rc == MV_OK && i < c->ndone; i++)
-    if (c->done[i].frame != frame && saw_there(c, frame, &c->done[i].r))
-      rc = add_lacking(c, frame, &c->done[i].r, out, n);
+  for (size_t i = 0; rc == MV_OK && nseen && i < c->ndone; i++)
+    if (c->done[i].frame != frame && saw_there(seen, nseen, &c->done[i].r))
+      rc = add_lacking(own, nown, &c->done[i].r, out, n);
+  free(own);
+  free(seen);
   if (rc != MV_OK) {
     free(*out);
     *out = NULL;

@@ -73,11 +73,11 @@ enum {
 };
 
 /* Grow line `li` of `lines` over the components `cc` (boxes offset by dx,
- * dy into line coordinates) within `gaps` thicknesses of its ends; `strict`
+ * dy into line coordinates) within `gaps` thicknesses of its ends; `size`
  * (GROW_*) picks them by size; with `lf`, only those at the
  * line's ink level. `near` is scratch for as many ints as cc has boxes. */
 static void grow_one(BOXA *lines, l_int32 li, BOXAA *glyphs, BOXA *cc, int dx,
-                     int dy, int strict, int gaps, const level_filter *lf,
+                     int dy, int size, int gaps, const level_filter *lf,
                      int *near) {
   l_int32 n = boxaGetCount(cc);
   l_int32 lx, ly, lw, lh;
@@ -100,9 +100,9 @@ static void grow_one(BOXA *lines, l_int32 li, BOXAA *glyphs, BOXA *cc, int dx,
     if (2 * ctl > 3 * thick || csl > 3 * thick || 3 * ctl < thick) continue;
     /* Strict (where texture answers too): of the line's own height, give
      * or take. */
-    if (strict == GROW_HEIGHT && (5 * ctl < 3 * thick || 10 * ctl > 13 * thick))
+    if (size == GROW_HEIGHT && (5 * ctl < 3 * thick || 10 * ctl > 13 * thick))
       continue;
-    if (strict == GROW_NO_BIGGER && (10 * ctl > 13 * thick || csl > 2 * thick))
+    if (size == GROW_NO_BIGGER && (10 * ctl > 13 * thick || csl > 2 * thick))
       continue;
     int o1 = ct > t0 ? ct : t0;
     int o2 = ct + ctl < t0 + thick ? ct + ctl : t0 + thick;
@@ -242,8 +242,8 @@ void ocr_cc_grow(BOXA *lines, BOXAA *glyphs, PIX *weak, PIX *norm,
      * 1.78/1.94/1.82%, no box lost. Only components of about its height
      * (as for the other polarity) took 0.1-0.26 points more off, and lost
      * 5 boxes: the faint last characters of turned lines are thinner. */
-    grow_one(lines, li, glyphs, cc, -pad, -pad,
-             strict ? GROW_HEIGHT : use ? GROW_NO_BIGGER : GROW_ANY, strict ? 1 : 2,
+    int size = strict ? GROW_HEIGHT : use ? GROW_NO_BIGGER : GROW_ANY;
+    grow_one(lines, li, glyphs, cc, -pad, -pad, size, strict ? 1 : 2,
              use ? &lf : NULL, near);
   }
   free(near);
@@ -305,7 +305,7 @@ void ocr_cc_grow_level(BOXA *lines, BOXAA *glyphs, PIX *norm,
     int *near = n > 0 && n <= CC_GROW_MAX ? malloc((size_t)n * sizeof *near)
                                           : NULL;
     if (near)
-      grow_one(lines, li, glyphs, cc, x0 - pad, y0 - pad, 1,
+      grow_one(lines, li, glyphs, cc, x0 - pad, y0 - pad, GROW_HEIGHT,
                contrast < LEVEL_SURE ? 1 : 2, NULL, near);
     free(near);
     boxaDestroy(&cc);

@@ -33,6 +33,17 @@ static int found(const mv_rect *r, size_t n, int x0, int x1, int y0, int y1) {
   return 0;
 }
 
+/* Map `v` and find lines on it: 1 when none is found. */
+static int no_lines(const mv_image *v) {
+  unsigned char *m = mv_flatink_map(v);
+  mv_rect *lines = NULL;
+  size_t n = 0;
+  int none = m && mv_flatink_lines(m, v, &lines, &n) == MV_OK && n == 0;
+  free(lines);
+  free(m);
+  return none;
+}
+
 int main(void) {
   uint8_t *px = malloc(W * H);
   mv_image v = mv_test_view(px, W, H, 1);
@@ -82,18 +93,12 @@ int main(void) {
   memset(px, 192, W * H);
   for (int y = 0; y < H; y++)
     for (int x = 150; x < W; x++) px[y * W + x] = 200;
-  m = mv_flatink_map(&v);
-  CHECK(mv_flatink_lines(m, &v, &lines, &n) == MV_OK && n == 0);
-  free(lines);
-  free(m);
+  CHECK(no_lines(&v));
 
   /* Characters in strong contrast are for the readers and the strokes. */
   memset(px, 192, W * H);
   chars(px, 40, 260, 40, 20);
-  m = mv_flatink_map(&v);
-  CHECK(mv_flatink_lines(m, &v, &lines, &n) == MV_OK && n == 0);
-  free(lines);
-  free(m);
+  CHECK(no_lines(&v));
 
   /* Faint specks darker and lighter than the ground at once, in a row:
    * noise, not characters of one colour. */
@@ -102,10 +107,7 @@ int main(void) {
   for (int y = 40; y < 50; y++)
     for (int x = 40; x < 260; x++)
       if (px[y * W + x] == 199 && (x / 5) % 2) px[y * W + x] = 185;
-  m = mv_flatink_map(&v);
-  CHECK(mv_flatink_lines(m, &v, &lines, &n) == MV_OK && n == 0);
-  free(lines);
-  free(m);
+  CHECK(no_lines(&v));
 
   /* Turned text: a column of characters. */
   memset(px, 192, W * H);

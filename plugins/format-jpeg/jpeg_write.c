@@ -74,9 +74,16 @@ static int put_meta(mv_doc *d, obuf *o, const jpg_piece *p, char *err,
   return MV_OK;
 }
 
+/* An APP1 segment that a reader takes for EXIF when no EXIF segment came
+ * before it (a second one, kept as jpeg:app1). */
+static int looks_like_exif(const mv_doc *d, const jpg_piece *p) {
+  return p->marker == 0xE1 && p->len >= 4 + 5 &&
+         memcmp(d->buf + p->off + 4, "Exif\0", 5) == 0;
+}
+
 static int assemble(mv_doc *d, obuf *o, char *err, size_t errlen) {
   static const uint8_t soi[2] = {0xFF, 0xD8};
-  int rc = MV_OK;
+  int rc = MV_OK, exif_out = 0;
   put(o, soi, 2);
   for (size_t i = 0; i < d->npieces && rc == MV_OK; i++) {
     const jpg_piece *p = &d->pieces[i];
@@ -86,12 +93,19 @@ static int assemble(mv_doc *d, obuf *o, char *err, size_t errlen) {
     case JPG_PIECE_EOI:
       if (!d->redacted) put(o, d->buf + p->off, p->len);
       break;
-    case JPG_PIECE_META: rc = put_meta(d, o, p, err, errlen); break;
+    case JPG_PIECE_META:
+      /* A second EXIF segment goes out only after the first: with nothing
+       * of the first kept, the output's reader would take it for the
+       * file's EXIF, and it does not parse as one (fuzz finding). */
+      if (!exif_out && looks_like_exif(d, p)) break;
+      rc = put_meta(d, o, p, err, errlen);
+      break;
     case JPG_PIECE_EXIF: {
       uint8_t *x = NULL;
       size_t xn = 0;
       rc = jpg_build_exif(d, &x, &xn, err, errlen);
       put(o, x, xn);
+      exif_out = xn > 0;
       free(x);
       break;
     }

@@ -402,6 +402,12 @@ static int write_doc(mv_doc *doc, buf *out) {
   return read_file(path, out) ? MV_EIO : MV_OK;
 }
 
+/* Keeps only the second EXIF segment (jpeg:app1). */
+static int keep_app1(void *ud, const mv_attr *a, void *handle) {
+  (void)ud, (void)handle;
+  return strcmp(a->name, "jpeg:app1") == 0 ? MV_VISIT_KEEP : MV_VISIT_REMOVE;
+}
+
 /* ------------------------------------------------------------- tests */
 
 static void test_names_values(void) {
@@ -540,6 +546,37 @@ static void test_set_value(void) {
     F->close(doc);
   }
   free(f.b);
+  free(out.b);
+}
+
+/* A second APP1 "Exif" segment (malformed: not a TIFF block) is the
+ * attribute jpeg:app1. Kept while the EXIF proper is removed, it must not
+ * become the output's EXIF: the output would not open again. */
+static void test_second_exif(void) {
+  buf f = {0}, g = {0}, out = {0};
+  planted(&f, base_jpg, sizeof base_jpg, EX_PLAIN);
+  static const char dup[] = "Exif\0/PLANT-SECOND-EXIF";
+  /* SOI and APP0 end at `jfif`; the EXIF segment (planted next) is
+   * `exif` bytes; the second one goes right after it. */
+  size_t jfif = 4 + ((size_t)f.b[4] << 8 | f.b[5]);
+  size_t exif = 2 + ((size_t)f.b[jfif + 2] << 8 | f.b[jfif + 3]);
+  put(&g, f.b, jfif + exif);
+  put_seg(&g, 0xE1, dup, sizeof dup - 1);
+  put(&g, f.b + jfif + exif, f.n - (jfif + exif));
+  mv_doc *doc = NULL;
+  char err[256];
+  CHECK(open_bytes(g.b, g.n, &doc, err, sizeof err) == MV_OK);
+  if (doc) {
+    F->visit(doc, keep_app1, NULL);
+    CHECK(write_doc(doc, &out) == MV_OK);
+    F->close(doc);
+    doc = NULL;
+    CHECK(open_bytes(out.b, out.n, &doc, err, sizeof err) == MV_OK);
+    CHECK(find_bytes(out.b, out.n, "PLANT-SECOND-EXIF", 17) == NULL);
+    if (doc) F->close(doc);
+  }
+  free(f.b);
+  free(g.b);
   free(out.b);
 }
 
@@ -797,6 +834,7 @@ int main(void) {
   test_profile(prog_jpg, sizeof prog_jpg, "progressive");
   test_set_value();
   test_keep_all();
+  test_second_exif();
   test_pixels();
   test_progressive();
   test_hostile();

@@ -26,7 +26,7 @@ unsigned char *mv_flatink_map(const mv_image *view);
 /* Lines of faint ink no detector needs to have found, on `map` of `view`:
  * runs of ink pixels joined across gaps of up to 5 pixels along rows (and,
  * for turned text, along columns), 5 to 40 pixels thick, at least twice as
- * long, inked over 8-60% of their box and crossed by strokes, with one
+ * long, inked over 8-75% of their box and crossed by strokes, with one
  * flat grey all around and no ink touching. A malloc'd list in *out (NULL
  * when none). */
 int mv_flatink_lines(const unsigned char *map, const mv_image *view,

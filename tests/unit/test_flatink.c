@@ -109,6 +109,23 @@ int main(void) {
       if (px[y * W + x] == 199 && (x / 5) % 2) px[y * W + x] = 185;
   CHECK(no_lines(&v));
 
+  /* A small font, 6 px tall: anti-aliasing inks 70% of its box (an
+   * 8-point "ID: MRN..." on a bright panel). */
+  memset(px, 192, W * H);
+  for (int y = 40; y < 46; y++)
+    for (int x = 40; x < 140; x++)
+      if ((x - 40) % 10 < 7) px[y * W + x] = (uint8_t)(196 + (x % 3) * 3);
+  m = mv_flatink_map(&v);
+  CHECK(mv_flatink_lines(m, &v, &lines, &n) == MV_OK &&
+        found(lines, n, 40, 137, 40, 46));
+  free(lines);
+  free(m);
+  /* But a faint bar, inked all over, is no line. */
+  memset(px, 192, W * H);
+  for (int y = 40; y < 46; y++)
+    for (int x = 40; x < 140; x++) px[y * W + x] = 198;
+  CHECK(no_lines(&v));
+
   /* Turned text: a column of characters. */
   memset(px, 192, W * H);
   for (int y = 4; y < 92; y++)

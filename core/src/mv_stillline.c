@@ -12,6 +12,29 @@
 #define STROKES 2.0  /* still/moved changes per band row in a window: */
                      /* strokes cross it, a still patch of ground does not */
 #define SHADE 4.0    /* grey levels between still and moved band pixels */
+#define RULE 0.9     /* of a band row still over three line heights, */
+#define RULE_EVEN 8  /* in one shade (grey levels from end to end): a */
+                     /* line drawn along the band, not a character */
+
+/* 1 when row `a` of the line, from c0 to c1 (clipped to the plane), is
+ * a drawn line: still (map byte <= level) nearly throughout, in one shade
+ * (a frame's edge, a ruler). A ground that barely moved is still too, but
+ * not even. */
+static int drawn_rule(const mv_line_view *v, int32_t c0, int32_t c1,
+                      int32_t a, unsigned char level) {
+  long n, still = mv_line_count(v, c0, c1, a, a + 1, 0, level, &n);
+  if (!n || still < RULE * n) return 0;
+  int32_t len = (int32_t)(v->vertical ? v->height : v->width);
+  if (c0 < 0) c0 = 0;
+  if (c1 > len) c1 = len;
+  int lo = 255, hi = 0;
+  for (int32_t c = c0; c < c1; c++) {
+    int y = mv_line_luma(v, c, a);
+    if (y < lo) lo = y;
+    if (y > hi) hi = y;
+  }
+  return hi - lo <= RULE_EVEN;
+}
 
 /* 1 when columns [c0, c1) of the band [a0, a1) hold strokes that stood
  * still (map byte <= level) over a ground that moved: clearly stiller
@@ -34,6 +57,10 @@ static int stiller_at(const mv_line_view *v, int32_t c0, int32_t c1,
       s_in < s_out + MORE ||
       mv_line_crossings(v, c0, c1, a0, a1, 0, level) < STROKES)
     return 0;
+  /* A frame's edge along the band stood still too, from end to end of
+   * three line heights: longer than any stroke of a character. */
+  for (int32_t a = a0; a < a1; a++)
+    if (drawn_rule(v, c0 - t, c1 + t, a, level)) return 0;
   double still, moved;
   if (!mv_line_shades(v, c0, c1, a0, a1, 0, level, &still, &moved)) return 0;
   return still - moved >= SHADE || moved - still >= SHADE;

@@ -104,6 +104,22 @@ int main(void) {
   CHECK(r.x + r.w <= 100 + 14);
   free(m);
 
+  /* A frame's edge drawn along the band (rows 36-37, still in one shade
+   * from end to end) with still specks beside it past the characters: the
+   * edge is no stroke, the line ends with its characters. */
+  frame(a, 1, 40, 100);
+  frame(b, 1, 40, 100);
+  for (int x = 0; x < W; x++) {
+    a[36 * W + x] = b[36 * W + x] = a[37 * W + x] = b[37 * W + x] = 250;
+    if (x >= 100 && x % 3 == 0)
+      a[33 * W + x] = b[33 * W + x] = a[40 * W + x] = b[40 * W + x] = 200;
+  }
+  m = mv_image_still_map(&ia, &ib);
+  r = (mv_rect){40, 30, 60, 14};
+  mv_still_complete(m, &ia, &r, 0);
+  CHECK(r.x + r.w <= 100 + 14);
+  free(m);
+
   /* Lines too thin or too thick are left alone. */
   frame(a, 1, 40, 300);
   frame(b, 1, 40, 300);

@@ -2,6 +2,8 @@
  * (see mv_linewalk.h). */
 #include "mv_linewalk.h"
 
+#include <stdlib.h>
+
 #define THICK_MIN 4
 #define THICK_MAX 32
 #define REACH 20 /* line heights each way at most */
@@ -67,6 +69,31 @@ double mv_line_crossings(const mv_line_view *v, int32_t c0, int32_t c1,
     for (int32_t c = c0 + 1; c < c1; c++)
       n += in_range(v, c, a, lo, hi) != in_range(v, c - 1, a, lo, hi);
   return (double)n / (a1 - a0);
+}
+
+double mv_line_grain(const mv_line_view *v, int32_t c0, int32_t c1,
+                     int32_t a0, int32_t a1) {
+  if (!clip(v, &c0, &c1, &a0, &a1)) return 0;
+  long along = 0, across = 0;
+  for (int32_t a = a0; a < a1; a++)
+    for (int32_t c = c0; c < c1; c++) {
+      int y = mv_line_luma(v, c, a);
+      if (c > c0) along += abs(y - mv_line_luma(v, c - 1, a));
+      if (a > a0) across += abs(y - mv_line_luma(v, c, a - 1));
+    }
+  if (!across) return along ? 1e9 : 0;
+  return (double)along / across;
+}
+
+double mv_line_changes(const mv_line_view *v, int32_t c0, int32_t c1,
+                       int32_t a0, int32_t a1) {
+  if (!clip(v, &c0, &c1, &a0, &a1) || c1 - c0 < 2) return 0;
+  long n = 0;
+  for (int32_t a = a0; a < a1; a++)
+    for (int32_t c = c0 + 1; c < c1; c++)
+      n += mv_line_luma(v, c, a) != mv_line_luma(v, c - 1, a);
+  /* n / rows per row; times thickness / length per height: */
+  return (double)n / (c1 - c0);
 }
 
 int mv_line_shades(const mv_line_view *v, int32_t c0, int32_t c1, int32_t a0,

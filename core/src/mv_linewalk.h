@@ -43,6 +43,20 @@ int mv_line_shades(const mv_line_view *v, int32_t c0, int32_t c1, int32_t a0,
                    int32_t a1, unsigned char lo, unsigned char hi, double *in,
                    double *out);
 
+/* How much the view's luma changes along the line against across it, over
+ * the window: characters' strokes change it both ways (about 1); an edge
+ * running with the line changes it across only (near 0). 0 for an empty
+ * or flat window. */
+double mv_line_grain(const mv_line_view *v, int32_t c0, int32_t c1,
+                     int32_t a0, int32_t a1);
+/* How often the view's luma changes from one pixel to the next along the
+ * line, per row of the window and per line height of its length (the
+ * window's thickness): characters' strokes cross every row several times
+ * a height; an edge drawn on a clean ground, running with the line, hardly
+ * ever. 0 for an empty window. */
+double mv_line_changes(const mv_line_view *v, int32_t c0, int32_t c1,
+                       int32_t a0, int32_t a1);
+
 /* The evidence that columns [c0, c1) of the band [a0, a1) continue the
  * line. */
 typedef int (*mv_line_holds)(const mv_line_view *v, int32_t c0, int32_t c1,

@@ -41,7 +41,12 @@ from px_common import decode_frames  # noqa: E402
 
 # Layer plan: (in, out, dilation). 3x3 convolutions, ReLU between, then a
 # 1x1 to one logit. Receptive field 63 px: a 30 px line and its ground.
-PLAN = [(2, 8, 1), (8, 8, 2), (8, 8, 4), (8, 8, 8), (8, 8, 16)]
+DILATIONS = (1, 2, 4, 8, 16)
+
+
+def plan(width):
+    """(in, out, dilation) per 3x3 layer for a network of this width."""
+    return [(2 if i == 0 else width, width, d) for i, d in enumerate(DILATIONS)]
 
 
 def view_of(frame, ds):
@@ -100,12 +105,12 @@ def load_set(d, max_frames):
 
 
 class TextNet(nn.Module):
-    def __init__(self):
+    def __init__(self, width):
         super().__init__()
         layers = []
-        for cin, cout, dil in PLAN:
+        for cin, cout, dil in plan(width):
             layers += [nn.Conv2d(cin, cout, 3, padding=dil, dilation=dil), nn.ReLU()]
-        layers.append(nn.Conv2d(PLAN[-1][1], 1, 1))
+        layers.append(nn.Conv2d(width, 1, 1))
         self.body = nn.Sequential(*layers)
 
     def forward(self, x):
@@ -156,15 +161,15 @@ def export(model, path):
 
 def load_model(path):
     """A model written by export(), to start training from (fine-tuning)."""
-    model = TextNet()
     toks = open(path).read().split()
     if toks[:2] != ["medveil-textnet", "1"]:
         sys.exit("%s: not a medveil-textnet 1 model" % path)
+    model = TextNet(int(toks[5]))  # the first layer's output channels
     i = 3
     for m in (m for m in model.body if isinstance(m, nn.Conv2d)):
         cin, cout, k, dil = map(int, toks[i + 1:i + 5])
         if (cout, cin, k, k) != tuple(m.weight.shape) or dil != m.dilation[0]:
-            sys.exit("%s: layer shapes differ from PLAN" % path)
+            sys.exit("%s: layer shapes differ from plan()" % path)
         i += 5
         nw = cin * cout * k * k
         m.weight.data = torch.tensor(np.array(toks[i:i + nw], np.float32).reshape(cout, cin, k, k))
@@ -187,6 +192,8 @@ def main():
     ap.add_argument("--init", help="start from this model (fine-tune the shipped one "
                     "on your own generated images)")
     ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--width", type=int, default=16,
+                    help="channels per layer (ignored with --init: the model's own)")
     a = ap.parse_args()
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
@@ -195,7 +202,7 @@ def main():
     for d in a.sets:
         data += load_set(d, a.max_frames)
     print("planes: %d" % len(data), file=sys.stderr)
-    model = load_model(a.init) if a.init else TextNet()
+    model = load_model(a.init) if a.init else TextNet(a.width)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, a.steps)
     lossf = nn.BCEWithLogitsLoss(reduction="none")

@@ -233,10 +233,11 @@ int mv_textnet_logits(const mv_textnet *n, const mv_image *view, mv_rect r,
 #define TN_COLUMN_SHARE 0.5
 
 /* The map is computed in tiles so a large plane (a 4000 x 3000 scan)
- * needs two tiles' worth of layer buffers, not two planes' (64 bytes a
- * pixel): each tile recomputes the network's reach around it, about 13%
- * more work at this size; planes up to one tile are done in one go. */
-#define TN_TILE 1024
+ * needs two tiles' worth of layer buffers, not two planes' (128 bytes a
+ * pixel with 16 channels: 90 MB for a 768 px tile and its reach): each
+ * tile recomputes the network's reach around it, about 17% more work at
+ * this size; planes up to one tile are done in one go. */
+#define TN_TILE 768
 
 int mv_textnet_map(const mv_textnet *n, const mv_image *view, float **out) {
   *out = NULL;
@@ -327,12 +328,17 @@ int mv_textnet_complete(const mv_textnet *n, const mv_image *view,
 }
 
 /* A line by itself must be marked surely (a third of it at logit 1.5:
- * p > 0.82) and look like one. Measured on generated seeds 1, 3 and 7:
+ * p > 0.82) and look like one. Measured on generated seeds 1, 3 and 7
+ * with the 8-channel model:
  * filled to 63% of its box (at 55%, seed 7's blocky picture gave lines of
  * its own: over-redaction 2.06% against 1.75%, one box more; at 70%,
  * 4, 1 and 1 boxes fewer); logit 3, seed 1: 8 boxes fewer for 0.12 points
  * less; without the hysteresis, 3 boxes fewer. */
 #define TN_LINE_LOGIT 1.5f
+/* Marked, for the hysteresis: logit 0.4 (p > 0.6). With the 16-channel
+ * model, logit 0 let lines spread into their ground: seeds 1/3/7 at 0.4
+ * lose 2/2/1 boxes and 0.10/0.11/0.04 points of over-redaction. */
+#define TN_LINE_MARK 0.4f
 #define TN_LINE_MIN_SURE 0.3 /* share of its pixels marked surely */
 #define TN_LINE_MIN_THICK 5
 #define TN_LINE_MAX_THICK 48
@@ -349,11 +355,11 @@ int mv_textnet_lines(const float *logit, size_t stride, mv_rect area,
   int rc = MV_ENOMEM;
   size_t cap = 0;
   if (!stack || !mark) goto done;
-  /* Hysteresis: a line is the marked pixels (logit > 0) joined to sure
-   * ones; faint characters between sure ones stay in it. */
+  /* Hysteresis: a line is the marked pixels joined to sure ones; faint
+   * characters between sure ones stay in it. */
   for (int32_t y = 0; y < area.h; y++)
     for (int32_t x = 0; x < area.w; x++)
-      mark[(size_t)y * area.w + x] = logit[(size_t)y * stride + x] > 0;
+      mark[(size_t)y * area.w + x] = logit[(size_t)y * stride + x] > TN_LINE_MARK;
   for (size_t seed = 0; seed < np; seed++) {
     if (mark[seed] != 1 ||
         logit[(seed / area.w) * stride + seed % area.w] <= TN_LINE_LOGIT)

@@ -7,7 +7,8 @@
  * whatever the line's polarity and ground. The pixel stage uses it to
  * finish a redaction along its line (mv_textnet_complete): the line is
  * followed while the network marks the columns (rows, for a turned line)
- * beside it. It never starts a redaction by itself.
+ * beside it. Lines it marks surely where no reading started one are
+ * found too (mv_textnet_lines).
  *
  * The model is a text file in the models folder (models/textnet.txt):
  *   medveil-textnet 1 <layers>
@@ -53,7 +54,8 @@ int mv_textnet_complete(const mv_textnet *n, const mv_image *view,
                         const float *map, mv_rect *r, int vertical);
 
 /* Lines in `area` of a logit map that no reading has to start: connected
- * marked pixels holding a share of sure ones, shaped like a line of text
+ * marked pixels (logit > 0.4) holding a share of sure ones (logit > 1.5),
+ * shaped like a line of text
  * (thickness 5..48 px, at least twice as long, mostly filled). `logit`
  * points at the area's first pixel, rows `stride` floats apart. *out
  * (malloc'd, caller frees) receives the rectangles in the map's

@@ -33,6 +33,18 @@ static int found(const mv_rect *r, size_t n, int x0, int x1, int y0, int y1) {
   return 0;
 }
 
+/* Map `v` and find lines on it: 1 when one covers the box x0..x1, y0..y1. */
+static int finds_line(const mv_image *v, int x0, int x1, int y0, int y1) {
+  unsigned char *m = mv_flatink_map(v);
+  mv_rect *lines = NULL;
+  size_t n = 0;
+  int yes = m && mv_flatink_lines(m, v, &lines, &n) == MV_OK &&
+            found(lines, n, x0, x1, y0, y1);
+  free(lines);
+  free(m);
+  return yes;
+}
+
 /* Map `v` and find lines on it: 1 when none is found. */
 static int no_lines(const mv_image *v) {
   unsigned char *m = mv_flatink_map(v);
@@ -115,11 +127,7 @@ int main(void) {
   for (int y = 40; y < 46; y++)
     for (int x = 40; x < 140; x++)
       if ((x - 40) % 10 < 7) px[y * W + x] = (uint8_t)(196 + (x % 3) * 3);
-  m = mv_flatink_map(&v);
-  CHECK(mv_flatink_lines(m, &v, &lines, &n) == MV_OK &&
-        found(lines, n, 40, 137, 40, 46));
-  free(lines);
-  free(m);
+  CHECK(finds_line(&v, 40, 137, 40, 46));
   /* But a faint bar, inked all over, is no line. */
   memset(px, 192, W * H);
   for (int y = 40; y < 46; y++)
@@ -131,11 +139,7 @@ int main(void) {
   for (int y = 4; y < 92; y++)
     for (int x = 200; x < 210; x++)
       if ((y - 4) % 5 < 2) px[y * W + x] = 186;
-  m = mv_flatink_map(&v);
-  CHECK(mv_flatink_lines(m, &v, &lines, &n) == MV_OK &&
-        found(lines, n, 200, 210, 4, 90));
-  free(lines);
-  free(m);
+  CHECK(finds_line(&v, 200, 210, 4, 90));
 
   /* Heavy anti-aliased characters (strokes of three shades) filling most
    * of their block, less than half of it left at the ground's level: they

@@ -164,6 +164,8 @@ def load_model(path):
     toks = open(path).read().split()
     if toks[:2] != ["medveil-textnet", "1"]:
         sys.exit("%s: not a medveil-textnet 1 model" % path)
+    if len(toks) < 6 or toks[3] != "conv" or not toks[5].isdigit():
+        sys.exit("%s: no first layer (conv <in> <out> <k> <dilation>)" % path)
     model = TextNet(int(toks[5]))  # the first layer's output channels
     i = 3
     for m in (m for m in model.body if isinstance(m, nn.Conv2d)):

@@ -85,6 +85,19 @@ double mv_line_grain(const mv_line_view *v, int32_t c0, int32_t c1,
   return (double)along / across;
 }
 
+int mv_line_spread(const mv_line_view *v, int32_t c0, int32_t c1,
+                   int32_t a) {
+  int32_t a1 = a + 1;
+  if (!clip(v, &c0, &c1, &a, &a1)) return 0;
+  int lo = 255, hi = 0;
+  for (int32_t c = c0; c < c1; c++) {
+    int y = mv_line_luma(v, c, a);
+    if (y < lo) lo = y;
+    if (y > hi) hi = y;
+  }
+  return hi - lo;
+}
+
 double mv_line_changes(const mv_line_view *v, int32_t c0, int32_t c1,
                        int32_t a0, int32_t a1) {
   if (!clip(v, &c0, &c1, &a0, &a1) || c1 - c0 < 2) return 0;
@@ -92,7 +105,8 @@ double mv_line_changes(const mv_line_view *v, int32_t c0, int32_t c1,
   for (int32_t a = a0; a < a1; a++)
     for (int32_t c = c0 + 1; c < c1; c++)
       n += mv_line_luma(v, c, a) != mv_line_luma(v, c - 1, a);
-  /* n / rows per row; times thickness / length per height: */
+  /* Per row, n / rows; per line height (rows long), times rows / length:
+   * n / length. */
   return (double)n / (c1 - c0);
 }
 

@@ -49,6 +49,10 @@ int mv_line_shades(const mv_line_view *v, int32_t c0, int32_t c1, int32_t a0,
  * or flat window. */
 double mv_line_grain(const mv_line_view *v, int32_t c0, int32_t c1,
                      int32_t a0, int32_t a1);
+/* Grey levels between the darkest and the lightest pixel of row `a` of
+ * the line over columns [c0, c1), clipped to the plane; 0 when empty. */
+int mv_line_spread(const mv_line_view *v, int32_t c0, int32_t c1,
+                   int32_t a);
 /* How often the view's luma changes from one pixel to the next along the
  * line, per row of the window and per line height of its length (the
  * window's thickness): characters' strokes cross every row several times

@@ -660,9 +660,9 @@ static int add_unread_lines(mv_pixels *px, uint32_t plane, size_t first,
 static size_t keep_crossed(const mv_image *view, mv_rect *lines, size_t n) {
   size_t kept = 0;
   for (size_t i = 0; i < n; i++) {
-    int vertical = lines[i].h > lines[i].w;
-    mv_line_view v = mv_line_view_of(NULL, view, vertical);
     mv_rect r = lines[i];
+    int vertical = r.h > r.w;
+    mv_line_view v = mv_line_view_of(NULL, view, vertical);
     int32_t c0 = vertical ? r.y : r.x, a0 = vertical ? r.x : r.y;
     int32_t c1 = c0 + (vertical ? r.h : r.w), a1 = a0 + (vertical ? r.w : r.h);
     if (mv_line_grain(&v, c0, c1, a0, a1) >= MARKED_GRAIN &&

@@ -23,17 +23,7 @@
 static int drawn_rule(const mv_line_view *v, int32_t c0, int32_t c1,
                       int32_t a, unsigned char level) {
   long n, still = mv_line_count(v, c0, c1, a, a + 1, 0, level, &n);
-  if (!n || still < RULE * n) return 0;
-  int32_t len = (int32_t)(v->vertical ? v->height : v->width);
-  if (c0 < 0) c0 = 0;
-  if (c1 > len) c1 = len;
-  int lo = 255, hi = 0;
-  for (int32_t c = c0; c < c1; c++) {
-    int y = mv_line_luma(v, c, a);
-    if (y < lo) lo = y;
-    if (y > hi) hi = y;
-  }
-  return hi - lo <= RULE_EVEN;
+  return n && still >= RULE * n && mv_line_spread(v, c0, c1, a) <= RULE_EVEN;
 }
 
 /* 1 when columns [c0, c1) of the band [a0, a1) hold strokes that stood

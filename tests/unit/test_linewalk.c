@@ -38,6 +38,11 @@ int main(void) {
       px[y * W + x] = (uint8_t)(y < 24 + (x / 6) % 3 ? 60 : 120);
   CHECK(mv_line_changes(&v, 20, 140, 18, 34) < 1.0);
 
+  /* The spread of one row's greys, clipped to the plane: where the edge
+   * steps, both patches; past it, one. */
+  CHECK(mv_line_spread(&v, -10, W + 10, 25) == 60);
+  CHECK(mv_line_spread(&v, 0, W, 30) == 0 && mv_line_spread(&v, 0, W, H) == 0);
+
   /* A turned view reads down the columns; an empty window gives 0. */
   mv_line_view t = mv_line_view_of(NULL, &view, 1);
   CHECK(mv_line_changes(&t, 10, 10, 0, 5) == 0);

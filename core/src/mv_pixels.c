@@ -337,6 +337,17 @@ static int too_big_for_a_word(const mv_image *v, const mv_box *b) {
   return across > 64 || too_big_an_area(v, b->r);
 }
 
+/* A reading that is not text: OCR read it badly, and the ground around
+ * it is rough or the box is too big for a line of words (speckle, tissue,
+ * colour flow). Identifying readings and lines found by their characters'
+ * shape are never noise; the caller checks the first. */
+static int reading_is_noise(const mv_image *view, const mv_box *b, float low) {
+  if (b->flags & (MV_BOX_REGION | MV_BOX_MARKED | MV_BOX_SHAPED)) return 0;
+  int unsure = (b->flags & MV_BOX_UNREAD) || !b->text[0] || b->confidence < low;
+  return (unsure || b->confidence < SURE_TEXT) &&
+         (!looks_like_text(view, b->r) || too_big_for_a_word(view, b));
+}
+
 /* Decide every box in [first, px->nboxes). */
 static void decide(mv_pixels *px, const mv_pixel_job *job, size_t first,
                    const mv_image *view, unsigned char *dec) {
@@ -376,17 +387,13 @@ static void decide(mv_pixels *px, const mv_pixel_job *job, size_t first,
       job->mode == MV_PHI_ALL_TEXT || px->s->uncertain_redact ? D_REDACT
                                                               : D_UNCERTAIN;
   for (size_t i = 0; i < n; i++) {
-    int unsure = (b[i].flags & MV_BOX_UNREAD) || !b[i].text[0] ||
-                 b[i].confidence < low;
     if (b[i].flags & MV_BOX_REGION) {
       dec[i] = D_REDACT;
     } else if (b[i].flags & MV_BOX_MARKED) {
       /* The network judged it text; only a block too big for a line of
        * words is left as texture. */
       dec[i] = too_big_an_area(view, b[i].r) ? D_NOISE : unsure_text;
-    } else if (!ident[i] && !(b[i].flags & MV_BOX_SHAPED) &&
-               (unsure || b[i].confidence < SURE_TEXT) &&
-               (!looks_like_text(view, b[i].r) || too_big_for_a_word(view, &b[i]))) {
+    } else if (!ident[i] && reading_is_noise(view, &b[i], low)) {
       dec[i] = D_NOISE;
     } else if (b[i].flags & MV_BOX_UNREAD || !b[i].text[0]) {
       dec[i] = unsure_text;
@@ -624,16 +631,21 @@ static size_t line_rects(const mv_box *b, size_t n, const unsigned char *dec,
 /* Lines a map found on its own (the network's, faint ink's), as unread
  * boxes labelled `label`, unless the boxes the plane had before them
  * (first .. found) cover half of one: then the reading decides what it is,
- * and the map only finishes its line. */
+ * and the map only finishes its line. A reading that will be judged noise
+ * (reading_is_noise) does not cover: OCR reading a small line together
+ * with the colour flow around it is unsure and rough-edged, and the line
+ * in it was lost with the flow (seed 1: an accession number left whole). */
 #define MARKED_COVERED 0.5
 static int add_unread_lines(mv_pixels *px, uint32_t plane, size_t first,
-                            size_t found, const mv_rect *lines, size_t n,
-                            const char *label) {
+                            size_t found, const mv_image *view,
+                            const mv_rect *lines, size_t n, const char *label) {
   int rc = MV_OK;
+  float low = (float)px->s->review_below;
   for (size_t i = 0; rc == MV_OK && i < n; i++) {
     double size = (double)lines[i].w * lines[i].h, covered = 0;
     for (size_t k = first; k < found; k++)
-      covered += mv_rect_overlap(&lines[i], &px->boxes[k].r);
+      if (!reading_is_noise(view, &px->boxes[k], low))
+        covered += mv_rect_overlap(&lines[i], &px->boxes[k].r);
     if (covered >= MARKED_COVERED * size) continue;
     mv_box b;
     memset(&b, 0, sizeof b);
@@ -711,7 +723,8 @@ static int add_marked_lines(mv_pixels *px, uint32_t plane, size_t first,
     free(own);
     if (rc == MV_OK) nlines = keep_crossed(view, lines, nlines);
     if (rc == MV_OK)
-      rc = add_unread_lines(px, plane, first, found, lines, nlines, "textnet");
+      rc = add_unread_lines(px, plane, first, found, view, lines, nlines,
+                            "textnet");
     free(lines);
   }
   return rc;
@@ -725,7 +738,7 @@ static int add_flat_lines(mv_pixels *px, uint32_t plane, size_t first,
   size_t nlines = 0;
   int rc = mv_flatink_lines(flat, view, &lines, &nlines);
   if (rc == MV_OK)
-    rc = add_unread_lines(px, plane, first, px->nboxes, lines, nlines,
+    rc = add_unread_lines(px, plane, first, px->nboxes, view, lines, nlines,
                           "flatink");
   free(lines);
   return rc;

@@ -56,7 +56,10 @@ int mv_textnet_complete(const mv_textnet *n, const mv_image *view,
 /* Lines in `area` of a logit map that no reading has to start: connected
  * marked pixels (logit > 0.4) holding a share of sure ones (logit > 1.5),
  * shaped like a line of text
- * (thickness 5..48 px, at least twice as long, mostly filled). `logit`
+ * (thickness 5..48 px, at least twice as long, mostly filled). A line
+ * shaped so but under-filled, because its marks bleed into the ground
+ * beside it, is its core when surely marked (70% at logit > 1.5): the
+ * rows (columns) marked over 30% of its length. `logit`
  * points at the area's first pixel, rows `stride` floats apart. *out
  * (malloc'd, caller frees) receives the rectangles in the map's
  * coordinates offset by area.x, area.y. MV_OK or MV_ENOMEM. */

@@ -234,6 +234,35 @@ int main(void) {
   CHECK(nlines == 1 && lines[0].x == 20 && lines[0].y == 10);
   free(lines);
   free(map);
+
+  /* Marks bleeding off a line into a busy ground below it (colour flow
+   * under a small accession number): the box is under-filled, the line is
+   * its core. The same shape marked unsurely, and a block too short for a
+   * line until trimmed, are not lines. */
+  enum { MW = 320, MH = 60 };
+  float *lm = malloc(MW * MH * sizeof *lm);
+  CHECK(lm != NULL);
+  for (size_t i = 0; lm && i < MW * MH; i++) lm[i] = -4.0f;
+  for (int y = 10; lm && y < 36; y++)
+    for (int x = 10; x < 110; x++) {
+      int core = y < 22, streak = x % 5 == 0;
+      if (core || streak) lm[y * MW + x] = core ? 3.0f : 1.0f;
+      /* the second copy: its core half sure only */
+      if (core || streak)
+        lm[y * MW + x + 110] = core && x < 60 ? 3.0f : 1.0f;
+    }
+  for (int y = 10; lm && y < 30; y++) /* 38 x 19 block, one row under it */
+    for (int x = 240; x < 278; x++)
+      if (y < 29 || x < 248) lm[y * MW + x] = 3.0f;
+  lines = NULL;
+  nlines = 0;
+  CHECK(lm && mv_textnet_lines(lm, MW, (mv_rect){0, 0, MW, MH}, &lines, &nlines) ==
+                  MV_OK);
+  CHECK(nlines == 1);
+  CHECK(nlines && lines[0].x == 10 && lines[0].y == 10 && lines[0].w == 100 &&
+        lines[0].h == 12);
+  free(lines);
+  free(lm);
   mv_textnet_free(n);
   free(px);
   TEST_MAIN_END();

@@ -10,6 +10,7 @@
 #include "mv_flatink.h"
 #include "mv_linewalk.h"
 #include "mv_inkline.h"
+#include "mv_inkvalue.h"
 #include "mv_inkfit.h"
 #include "mv_log.h"
 #include "mv_rect.h"
@@ -583,6 +584,8 @@ static size_t line_rects(const mv_box *b, size_t n, const unsigned char *dec,
       mv_still_complete(aid->still, view, &u, along_column);
     if (is_line && aid->flat)
       mv_flatink_complete(aid->flat, view, &u, along_column);
+    /* Over texture, the letters' own value (mv_inkvalue.h). */
+    if (is_line) mv_inkvalue_complete(view, &u, along_column);
     /* The rest of the line, where ink continues it (mv_inkline.h). Then,
      * since OCR often drops the first or last character of a line (an "06"
      * at the end of a time), one character further along it, even where

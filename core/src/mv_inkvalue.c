@@ -11,13 +11,18 @@
 #define PEAK_SHARE 0.5      /* of the excess within WIDE that is within NEAR */
 #define WINDOW_LEAST 0.05   /* a window's band share of the value */
 #define WINDOW_MOST 0.7     /* more: a bar or a patch of that grey, not text */
-#define SMOOTH 2           /* median step of a smooth ground, in levels */
 #define SIDE_TIMES 2.0      /* band share over this many times the sides' */
 #define SIDE_PLUS 0.02      /* ... plus this */
 #define WINDOW_CROSSINGS 1.0 /* changes into and out of the value per row */
+/* Mean step at those changes: letters stand off their ground; where a
+ * gradient passes through the letters' grey, the pixels of that grey are
+ * an iso-line whose neighbours differ by a level or two. */
+#define STEP_LEAST 4
+#define FLAT_SHARE 0.5      /* of the sides near one grey: a flat ground */
 
 typedef struct ink_value {
-  int lo, hi; /* luma range of the ink */
+  int lo, hi;     /* luma range of the ink */
+  int32_t c0, c1; /* the found part of the line, along it */
 } ink_value;
 
 /* Share of the pixels in columns [c0, c1), rows [a0, a1) of the line
@@ -51,50 +56,53 @@ static double side_share(const mv_line_view *v, int32_t c0, int32_t c1,
   return n0 + n1 ? (s0 * n0 + s1 * n1) / (n0 + n1) : 0;
 }
 
-/* Changes into and out of [lo, hi] along the rows of the window, per row. */
+/* Changes into and out of [lo, hi] along the rows of the window, per row;
+ * *step gets the mean luma step at those changes. */
 static double crossings(const mv_line_view *v, int32_t c0, int32_t c1,
-                        int32_t a0, int32_t a1, int lo, int hi) {
+                        int32_t a0, int32_t a1, int lo, int hi, double *step) {
   int32_t len = (int32_t)(v->vertical ? v->height : v->width);
+  *step = 0;
   if (c0 < 0) c0 = 0;
   if (c1 > len) c1 = len;
   if (c1 - c0 < 2 || a1 <= a0) return 0;
-  long n = 0;
+  long n = 0, sum = 0;
   for (int32_t a = a0; a < a1; a++) {
-    int prev = -1;
+    int prev = -1, prev_y = 0;
     for (int32_t c = c0; c < c1; c++) {
       int y = mv_line_luma(v, c, a), in = y >= lo && y <= hi;
-      if (prev >= 0 && in != prev) n++;
+      if (prev >= 0 && in != prev) n++, sum += y > prev_y ? y - prev_y : prev_y - y;
       prev = in;
+      prev_y = y;
     }
   }
+  if (n) *step = (double)sum / n;
   return (double)n / (a1 - a0);
 }
 
-/* Median step between neighbours along the rows of the two side bands.
- * Over a smooth ground (a banner, a border, a film's gradient) the value
- * walk is not needed, mv_inkline and mv_flatink follow such lines, and
- * it errs: it ran along a banner across the gaps between its words, and
- * along a chest film where the letters' grey is the ground's own (seed 3,
- * 3 boxes more for 0.13 points of over-redaction). */
-static int side_roughness(const mv_line_view *v, int32_t c0, int32_t c1,
-                          int32_t a0, int32_t a1) {
+/* Whether the two side bands are one flat grey (half their pixels within
+ * NEAR levels of their commonest): a banner, a border, a sector's black.
+ * There, mv_inkline and mv_flatink follow the line and see the gaps between
+ * its words; this walk only takes a character the found part missed, half
+ * a line height on (followed further, it joined a banner's words across
+ * their gaps: seed 1, +1 point of over-redaction in one image). */
+static int sides_flat(const mv_line_view *v, int32_t c0, int32_t c1,
+                      int32_t a0, int32_t a1) {
   int32_t len = (int32_t)(v->vertical ? v->height : v->width);
   int32_t thick = (int32_t)(v->vertical ? v->width : v->height);
   int32_t t = a1 - a0;
-  long steps[256] = {0}, n = 0;
+  long hist[256] = {0}, n = 0;
   if (c0 < 0) c0 = 0;
   if (c1 > len) c1 = len;
   for (int32_t a = a0 - t; a < a1 + t; a++) {
     if (a < 0 || a >= thick || (a >= a0 && a < a1)) continue;
-    for (int32_t c = c0 + 1; c < c1; c++) {
-      int d = mv_line_luma(v, c, a) - mv_line_luma(v, c - 1, a);
-      steps[d < 0 ? -d : d]++;
-      n++;
-    }
+    for (int32_t c = c0; c < c1; c++) hist[mv_line_luma(v, c, a)]++, n++;
   }
-  long seen = 0;
-  for (int d = 0; d < 256; d++)
-    if (2 * (seen += steps[d]) >= n) return d;
+  for (int y = 0; n && y < 256; y++) {
+    long near = 0;
+    for (int d = -NEAR; d <= NEAR; d++)
+      if (y + d >= 0 && y + d < 256) near += hist[y + d];
+    if (near >= FLAT_SHARE * n) return 1;
+  }
   return 0;
 }
 
@@ -102,12 +110,18 @@ static int holds_value(const mv_line_view *v, int32_t c0, int32_t c1,
                        int32_t a0, int32_t a1, void *ud) {
   const ink_value *k = ud;
   long n;
-  if (side_roughness(v, c0, c1, a0, a1) <= SMOOTH) return 0;
+  int32_t t = a1 - a0;
+  if ((c0 >= k->c1 + t / 2 || c1 <= k->c0 - t / 2) &&
+      sides_flat(v, c0, c1, a0, a1))
+    return 0;
   double band = share_in(v, c0, c1, a0, a1, k->lo, k->hi, &n);
   if (!n || band < WINDOW_LEAST || band > WINDOW_MOST) return 0;
   if (band < SIDE_TIMES * side_share(v, c0, c1, a0, a1, k->lo, k->hi) + SIDE_PLUS)
     return 0;
-  return crossings(v, c0, c1, a0, a1, k->lo, k->hi) >= WINDOW_CROSSINGS;
+  double step;
+  if (crossings(v, c0, c1, a0, a1, k->lo, k->hi, &step) < WINDOW_CROSSINGS)
+    return 0;
+  return step >= STEP_LEAST;
 }
 
 /* How much more of the band than of its sides lies within `near` levels
@@ -167,7 +181,7 @@ int mv_inkvalue_complete(const mv_image *view, mv_rect *r, int vertical) {
   int32_t c1 = c0 + (vertical ? c.h : c.w);
   int y = line_value(&v, c0, c1, a0, a0 + t);
   if (y < 0) return 0;
-  ink_value k = {y - NEAR, y + NEAR};
+  ink_value k = {y - NEAR, y + NEAR, c0, c1};
   if (!mv_line_walk(&v, &c, holds_value, &k)) return 0;
   *r = c;
   return 1;

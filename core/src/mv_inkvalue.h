@@ -9,7 +9,9 @@
  * the ink test lose the line, are still that one grey. This takes the
  * value that the found part of the line holds in excess of its sides, and
  * walks on (mv_line_walk) over windows where the band holds it in excess
- * again, in strokes. */
+ * again, in strokes that stand off their ground. On a flat ground, where
+ * mv_inkline and mv_flatink follow lines, it takes one character at most
+ * (half a line height on). */
 #ifndef MV_INKVALUE_H
 #define MV_INKVALUE_H
 

@@ -584,7 +584,7 @@ static size_t line_rects(const mv_box *b, size_t n, const unsigned char *dec,
       mv_still_complete(aid->still, view, &u, along_column);
     if (is_line && aid->flat)
       mv_flatink_complete(aid->flat, view, &u, along_column);
-    /* Over texture, the letters' own value (mv_inkvalue.h). */
+    /* Over texture and gradients, the letters' own grey (mv_inkvalue.h). */
     if (is_line) mv_inkvalue_complete(view, &u, along_column);
     /* The rest of the line, where ink continues it (mv_inkline.h). Then,
      * since OCR often drops the first or last character of a line (an "06"

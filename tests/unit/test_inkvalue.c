@@ -1,8 +1,9 @@
 /* test_inkvalue.c - mv_inkvalue_complete: a redaction grows along its line
  * over characters of the line's own grey on speckle, even where they are
- * no brighter than the speckle; not over speckle alone, not where the
- * grey is as common beside the line as in it, not over a smooth ground,
- * and the same down a column for a turned line. */
+ * no brighter than the speckle, and over a smooth gradient; not over
+ * speckle alone, a rule, a sprinkle or a crest of that grey, not where it
+ * is as common beside the line as in it; on a flat ground, one character
+ * on at most; the same down a column for a turned line. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,8 +68,9 @@ int main(void) {
    * strokes cross the band), nor a sprinkle of it (4% of the band). */
   speckle(px);
   letters(px, 40, 120);
-  for (int y = 37; y < 39; y++)
-    for (int x = 120; x < 300; x++) px[y * W + x] = INK;
+  for (int y = 37; y < 39; y++) /* dashed: 28 on, 4 off */
+    for (int x = 120; x < 300; x++)
+      if (x % 32 < 28) px[y * W + x] = INK;
   r = (mv_rect){40, 30, 80, 16};
   CHECK(mv_inkvalue_complete(&v, &r, 0) == 0);
   speckle(px);
@@ -101,13 +103,33 @@ int main(void) {
   r = (mv_rect){40, 30, 80, 16};
   CHECK(mv_inkvalue_complete(&v, &r, 0) == 0);
 
-  /* A smooth ground (a gradient down the rows) is left to the other
-   * walks, letters or not. */
+  /* On a smooth ground (a film's gradient down the rows) letters are
+   * followed; the crest of a gradient in the letters' grey, running on
+   * with the line, is not letters: its pixels of that grey are a level or
+   * two off their neighbours. */
   for (int y = 0; y < H; y++)
     for (int x = 0; x < W; x++) px[y * W + x] = (uint8_t)(120 + y);
   letters(px, 40, 300);
   r = (mv_rect){40, 30, 80, 16};
+  CHECK(mv_inkvalue_complete(&v, &r, 0) == 1);
+  CHECK(r.x == 40 && r.x + r.w >= 296 && r.x + r.w <= 316);
+  for (int y = 0; y < H; y++)
+    for (int x = 0; x < W; x++) {
+      int d = y > 38 ? y - 38 : 38 - y;
+      px[y * W + x] = (uint8_t)(INK - d + (x + y) % 3 - 1);
+    }
+  letters(px, 40, 120);
+  r = (mv_rect){40, 30, 80, 16};
   CHECK(mv_inkvalue_complete(&v, &r, 0) == 0);
+
+  /* On a flat ground (a banner), only a character the found part missed:
+   * half a line height on, not the next words. */
+  memset(px, 40, W * H);
+  letters(px, 40, 130);
+  letters(px, 150, 300);
+  r = (mv_rect){40, 30, 80, 16};
+  CHECK(mv_inkvalue_complete(&v, &r, 0) == 1);
+  CHECK(r.x == 40 && r.x + r.w >= 128 && r.x + r.w <= 136);
 
   /* A turned line down a column, in a tall view. */
   uint8_t *tall = malloc(W * H);

@@ -167,7 +167,8 @@ static int line_value(const mv_line_view *v, int32_t c0, int32_t c1,
 }
 
 int mv_inkvalue_complete(const mv_image *view, mv_rect *r, int vertical) {
-  if (!view || !view->data || (view->samples != 1 && view->samples != 3))
+  if (!view || !view->data || view->bits != 8 ||
+      (view->samples != 1 && view->samples != 3))
     return 0;
   mv_rect c = *r;
   if (c.x < 0) c.w += c.x, c.x = 0;

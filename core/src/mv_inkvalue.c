@@ -156,13 +156,22 @@ static int line_value(const mv_line_view *v, int32_t c0, int32_t c1,
   double best_excess = EXCESS_LEAST;
   for (int y = 0; y < 256; y++) {
     double e = excess(band, nb, side, ns, y, NEAR);
-    if (e > best_excess) best_excess = e, best = y;
+    /* As the windows must hold it (holds_value): the band's own ground,
+     * when the sides are paler or busier, is in excess too, not in
+     * proportion (a white ground beside grey letters). */
+    double in_side = ns ? (double)(side[y] + (y > 0 ? side[y - 1] : 0) +
+                                   (y < 255 ? side[y + 1] : 0)) / ns
+                        : 0;
+    if (e > best_excess && e + in_side >= SIDE_TIMES * in_side + SIDE_PLUS)
+      best_excess = e, best = y;
   }
   /* Letters are one grey: the excess sits at that value, not over a range
    * of shades around it (a dark patch of speckle under a misread box: a
    * quarter of its excess within a level, against nine tenths for text). */
-  if (best >= 0 && best_excess < PEAK_SHARE * excess(band, nb, side, ns, best, WIDE))
-    return -1;
+  if (best >= 0) {
+    double wide = excess(band, nb, side, ns, best, WIDE);
+    if (wide <= 0 || best_excess < PEAK_SHARE * wide) return -1;
+  }
   return best;
 }
 

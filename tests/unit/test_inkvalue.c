@@ -19,13 +19,15 @@ static int noise(int span) {
   return (int)((seed >> 16) % (uint32_t)span);
 }
 
-/* Speckle from 100 to 254, never the ink's grey or a level beside it. */
+/* Speckle from 100 to 254, never within two levels of the ink's grey
+ * (those draws become 100, evenly over band and sides). */
+static int speckle_value(void) {
+  int y = 100 + noise(155);
+  return y >= INK - 2 && y <= INK + 2 ? 100 : y;
+}
+
 static void speckle(uint8_t *px) {
-  for (int i = 0; i < W * H; i++) {
-    int y = 100 + noise(155);
-    if (y >= INK - 1 && y <= INK + 1) y += 3;
-    px[i] = (uint8_t)y;
-  }
+  for (int i = 0; i < W * H; i++) px[i] = (uint8_t)speckle_value();
 }
 
 /* "Characters": 2 px strokes 4 px apart over rows 32..43, from x0 to x1,
@@ -63,6 +65,19 @@ int main(void) {
   r = (mv_rect){40, 30, 80, 16};
   CHECK(mv_inkvalue_complete(&v, &r, 0) == 0);
   CHECK(r.x == 40 && r.w == 80);
+
+  /* Grey letters on a white band whose sides are white only in part: the
+   * band holds more white than its sides, but not twice as much; the
+   * letters' grey is the line's. */
+  for (int y = 0; y < H; y++)
+    for (int x = 0; x < W; x++) {
+      int side = y < 30 || y >= 46;
+      px[y * W + x] = (uint8_t)(side && noise(10) < 6 ? 200 + noise(40) : 250);
+    }
+  letters(px, 40, 300);
+  r = (mv_rect){40, 30, 80, 16};
+  CHECK(mv_inkvalue_complete(&v, &r, 0) == 1);
+  CHECK(r.x == 40 && r.x + r.w >= 296 && r.x + r.w <= 316);
 
   /* A rule of the grey running on with the line is not letters (no
    * strokes cross the band), nor a sprinkle of it (4% of the band). */
@@ -136,11 +151,7 @@ int main(void) {
   CHECK(tall != NULL);
   if (tall) {
     mv_image t = mv_test_view(tall, H, W, 1); /* 80 wide, 400 tall */
-    for (int i = 0; i < W * H; i++) {
-      int y = 100 + noise(155);
-      if (y >= INK - 1 && y <= INK + 1) y += 3;
-      tall[i] = (uint8_t)y;
-    }
+    for (int i = 0; i < W * H; i++) tall[i] = (uint8_t)speckle_value();
     for (int a = 32; a < 44; a++)
       for (int c = 40; c < 300; c++)
         if ((c - 40) % 6 < 2 || ((c - 40) % 12 < 6 && a == 38))

@@ -2,8 +2,8 @@
  *
  * The plugin sources and plugins/shared (mv_jpegblock) are compiled into
  * this binary, instrumented. Each input is one file, written to a private
- * directory (/dev/shm when there is one, since open() takes a path) and
- * driven the way the core drives it:
+ * scratch directory (fuzz_host.h: open() takes a path) and driven the way
+ * the core drives it:
  *
  *   probe -> open -> visit (collect) -> drop hidden pixels -> pixel_info ->
  *   acquire, read every byte, paint a rectangle (or not), release ->
@@ -17,18 +17,12 @@
  * mv_attr fields (value not NUL-terminated or length disagreeing), error
  * strings not NUL-terminated or empty on failure, a plane whose geometry
  * disagrees with pixel_info, and Modality other than "XC". */
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "fuzz_host.h"
 #include "medveil/plugin.h"
 
 const mv_plugin *mv_plugin_entry(void);
@@ -36,54 +30,7 @@ const mv_plugin *mv_plugin_entry(void);
 static const mv_plugin *P;
 static const mv_format_ops *F;
 static void *S;
-static char dir[80], in_path[112], out_path[112];
-static int verbose;
-
-static void host_log(int level, const char *who, const char *fmt, ...) {
-  if (!verbose) return;
-  va_list ap;
-  va_start(ap, fmt);
-  fprintf(stderr, "[%d] %s: ", level, who);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-}
-
-static const mv_host host = {MV_PLUGIN_ABI, sizeof(mv_host), host_log, malloc,
-                             free};
-
-static void die(const char *what, const char *detail) {
-  fprintf(stderr, "fuzz_format_jpeg: INVARIANT: %s%s%s\n", what,
-          detail ? ": " : "", detail ? detail : "");
-  abort();
-}
-
-static void cleanup(void) {
-  unlink(in_path);
-  unlink(out_path);
-  rmdir(dir);
-}
-
-/* A crash skips atexit: remove the directories of dead processes. */
-static void sweep_stale(const char *base, const char *prefix) {
-  DIR *d = opendir(base);
-  if (!d) return;
-  size_t pl = strlen(prefix);
-  struct dirent *e;
-  while ((e = readdir(d))) {
-    if (strncmp(e->d_name, prefix, pl) != 0) continue;
-    long pid = strtol(e->d_name + pl, NULL, 10);
-    if (pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
-    char p[512];
-    snprintf(p, sizeof p, "%s/%s/in.jpg", base, e->d_name);
-    unlink(p);
-    snprintf(p, sizeof p, "%s/%s/out.jpg", base, e->d_name);
-    unlink(p);
-    snprintf(p, sizeof p, "%s/%s", base, e->d_name);
-    rmdir(p);
-  }
-  closedir(d);
-}
+static char in_path[112], out_path[112];
 
 static volatile uint32_t sink;
 static void touch(const void *p, size_t n) {
@@ -94,25 +41,9 @@ static void touch(const void *p, size_t n) {
 }
 
 static void check_err(int rc, const char *err, size_t cap) {
-  if (!memchr(err, 0, cap)) die("error message not NUL-terminated", NULL);
+  fuzz_check_err(err, cap);
   if (rc != MV_OK && rc != MV_ENOMEM && !err[0])
-    die("failure without a reason", NULL);
-}
-
-static int write_file(const char *path, const uint8_t *data, size_t size) {
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return -1;
-  size_t off = 0;
-  while (off < size) {
-    ssize_t w = write(fd, data + off, size - off);
-    if (w <= 0) {
-      close(fd);
-      return -1;
-    }
-    off += (size_t)w;
-  }
-  close(fd);
-  return 0;
+    fuzz_die("failure without a reason", NULL);
 }
 
 typedef struct tape {
@@ -139,15 +70,15 @@ typedef struct apply {
 } apply;
 
 static void check_attr(const mv_attr *a) {
-  if (!a->name) die("mv_attr.name is NULL", NULL);
+  if (!a->name) fuzz_die("mv_attr.name is NULL", NULL);
   touch(a->name, strlen(a->name) + 1);
-  if (strncmp(a->name, "jpeg:", 5) != 0) die("name outside jpeg:", a->name);
+  if (strncmp(a->name, "jpeg:", 5) != 0) fuzz_die("name outside jpeg:", a->name);
   if (a->tag || a->depth || a->parents || a->is_meta || a->vr[0])
-    die("DICOM fields set on a JPEG attribute", a->name);
+    fuzz_die("DICOM fields set on a JPEG attribute", a->name);
   if (a->value) {
     touch(a->value, a->len + 1);
     if (a->value[a->len] != 0 || strlen(a->value) != a->len)
-      die("mv_attr.value length or terminator wrong", a->name);
+      fuzz_die("mv_attr.value length or terminator wrong", a->name);
   }
 }
 
@@ -191,7 +122,7 @@ static void pixels(mv_doc *doc, tape *t, int paint) {
   memset(&info, 0, sizeof info);
   info.size = sizeof info;
   if (F->pixel_info(doc, &info) != MV_OK) return;
-  if (info.planes != 1) die("JPEG with more than one plane", NULL);
+  if (info.planes != 1) fuzz_die("JPEG with more than one plane", NULL);
   char err[256];
   memset(err, 0x55, sizeof err);
   err[0] = 0;
@@ -201,7 +132,7 @@ static void pixels(mv_doc *doc, tape *t, int paint) {
   if (rc != MV_OK) return;
   if (img.width != info.width || img.height != info.height ||
       img.bits != 8 || img.stride != (size_t)img.width * img.samples)
-    die("acquired plane disagrees with pixel_info", NULL);
+    fuzz_die("acquired plane disagrees with pixel_info", NULL);
   touch(img.data, img.stride * img.height);
   mv_rect r = {0, 0, 0, 0};
   size_t n = 0;
@@ -223,26 +154,21 @@ static void pixels(mv_doc *doc, tape *t, int paint) {
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
   (void)argc, (void)argv;
-  verbose = getenv("FUZZ_VERBOSE") != NULL;
+  fuzz_setup("fuzz_format_jpeg", "jpeg");
   P = mv_plugin_entry();
   F = P->format;
   char err[256] = "";
-  if (P->init(&host, NULL, &S, err, sizeof err) != MV_OK) die("init", err);
-  const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-  sweep_stale(base, "mv-fuzz-jpeg-");
-  snprintf(dir, sizeof dir, "%s/mv-fuzz-jpeg-%ld", base, (long)getpid());
-  if (mkdir(dir, 0700) != 0 && errno != EEXIST) die("mkdir", dir);
-  snprintf(in_path, sizeof in_path, "%s/in.jpg", dir);
-  snprintf(out_path, sizeof out_path, "%s/out.jpg", dir);
-  atexit(cleanup);
+  if (P->init(&fuzz_host, NULL, &S, err, sizeof err) != MV_OK) fuzz_die("init", err);
+  fuzz_path(in_path, sizeof in_path, "in.jpg");
+  fuzz_path(out_path, sizeof out_path, "out.jpg");
   return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 2) return 0;
   int score = F->probe(S, data, size < 512 ? size : 512);
-  if (score < 0 || score > 100) die("probe out of range", NULL);
-  if (write_file(in_path, data, size)) die("cannot write input", in_path);
+  if (score < 0 || score > 100) fuzz_die("probe out of range", NULL);
+  fuzz_write_file(in_path, data, size);
   mv_doc *doc = NULL;
   char err[256];
   memset(err, 0x55, sizeof err);
@@ -256,19 +182,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   ap.doc = doc;
   ap.t.p = data + (size > 32 ? size - 32 : 0);
   ap.t.n = size > 32 ? 32 : size;
-  if (F->visit(doc, visit_collect, &ap) != MV_OK) die("collect visit failed", NULL);
+  if (F->visit(doc, visit_collect, &ap) != MV_OK) fuzz_die("collect visit failed", NULL);
   const char *v = NULL;
   size_t len = 0;
   if (F->get(doc, "Modality", &v, &len) != MV_OK || len != 2 ||
       memcmp(v, "XC", 2) != 0)
-    die("Modality is not XC", NULL);
+    fuzz_die("Modality is not XC", NULL);
   if (next(&ap.t) & 1) {
     uint32_t dropped = 0;
-    if (F->drop_hidden_pixels(doc, &dropped) != MV_OK) die("drop_hidden", NULL);
+    if (F->drop_hidden_pixels(doc, &dropped) != MV_OK) fuzz_die("drop_hidden", NULL);
   }
   pixels(doc, &ap.t, 1);
   rc = F->visit(doc, visit_apply, &ap);
-  if (rc != MV_OK && rc != MV_EREJECT) die("apply visit failed", NULL);
+  if (rc != MV_OK && rc != MV_EREJECT) fuzz_die("apply visit failed", NULL);
   for (int i = 0; i < ap.nnames; i++) {
     uint8_t b = next(&ap.t);
     if (F->get(doc, ap.names[i], &v, &len) == MV_OK) touch(v, len + 1);
@@ -290,7 +216,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   err[0] = 0;
   rc = F->open(S, out_path, &doc, err, sizeof err);
   check_err(rc, err, sizeof err);
-  if (rc != MV_OK) die("written output does not open again", err);
+  if (rc != MV_OK) fuzz_die("written output does not open again", err);
   int count = 0;
   F->visit(doc, visit_count, &count);
   pixels(doc, &ap.t, 0);

@@ -1,9 +1,9 @@
 /* fuzz_format_nifti.c - libFuzzer target for the NIfTI format plugin.
  *
  * The plugin sources are compiled in (see CMakeLists.txt). Each input is
- * written to a private temp dir as x.nii and, for the pair path, also as
- * x.hdr with the same bytes in x.img beside it, then driven the way the
- * core drives it:
+ * written to a private scratch dir (fuzz_host.h) as x.nii and, for the
+ * pair path, also as x.hdr with the same bytes in x.img beside it, then
+ * driven the way the core drives it:
  *
  *   probe -> open -> visit (collect) -> visit (decisions) -> get/set/remove
  *   by key -> write -> close -> re-open the output (must succeed) -> visit
@@ -13,32 +13,26 @@
  * Decisions come from the last byte of the input, so one input always runs
  * the same way. Invariants that abort: a written output that does not
  * reopen, malformed mv_attr fields, an unterminated error string. */
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 
+#include "fuzz_host.h"
 #include "medveil/plugin.h"
 
 const mv_plugin *mv_plugin_entry(void);
 
 static const mv_format_ops *F;
 static void *S;
-static char dir[64];
 static unsigned tape;
 static mv_doc *cur;
 
 static void put(const char *name, const uint8_t *d, size_t n) {
   char p[128];
-  snprintf(p, sizeof p, "%s/%s", dir, name);
-  int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (fd < 0) abort();
-  if (n && write(fd, d, n) != (ssize_t)n) abort();
-  close(fd);
+  fuzz_path(p, sizeof p, name);
+  fuzz_write_file(p, d, n);
 }
 
 /* The input gzip-compressed, so mutated headers reach the gzip paths. */
@@ -81,18 +75,14 @@ static int decide(void *ud, const mv_attr *a, void *handle) {
   }
 }
 
-static void check_err(const char *err, size_t n) {
-  if (!memchr(err, 0, n)) abort();
-}
-
 static void drive(const char *name) {
   char p[128], err[512];
-  snprintf(p, sizeof p, "%s/%s", dir, name);
+  fuzz_path(p, sizeof p, name);
   mv_doc *d = NULL;
   memset(err, 'x', sizeof err);
   err[0] = 0;
   int rc = F->open(S, p, &d, err, sizeof err);
-  check_err(err, sizeof err);
+  fuzz_check_err(err, sizeof err);
   if (rc != MV_OK) return;
   cur = d;
   int count = 0;
@@ -115,18 +105,16 @@ static void drive(const char *name) {
   if (tape & 0x20) F->remove(d, "nifti:ext:2:0");
   const char *ext = F->doc_extension(d);
   if (!ext) abort();
-  char out[160];
-  snprintf(out, sizeof out, "%s/out.%s", dir, ext);
+  char out[160], out_name[32];
+  snprintf(out_name, sizeof out_name, "out.%s", ext);
+  fuzz_path(out, sizeof out, out_name);
   rc = F->write(d, out, err, sizeof err);
-  check_err(err, sizeof err);
+  fuzz_check_err(err, sizeof err);
   F->close(d);
   if (rc != MV_OK) return;
   d = NULL;
   rc = F->open(S, out, &d, err, sizeof err);
-  if (rc != MV_OK) {
-    fprintf(stderr, "written output does not reopen: %s\n", err);
-    abort();
-  }
+  if (rc != MV_OK) fuzz_die("written output does not reopen", err);
   cur = d;
   count = 0;
   F->visit(d, decide, &count);
@@ -136,13 +124,12 @@ static void drive(const char *name) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!F) {
+    fuzz_setup("fuzz_format_nifti", "nifti");
     const mv_plugin *pl = mv_plugin_entry();
-    char err[128];
+    char err[128] = "";
     F = pl->format;
-    if (pl->init(NULL, NULL, &S, err, sizeof err) != MV_OK) abort();
-    snprintf(dir, sizeof dir, "%s/mv-fuzz-nifti-XXXXXX",
-             access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-    if (!mkdtemp(dir)) abort();
+    if (pl->init(&fuzz_host, NULL, &S, err, sizeof err) != MV_OK)
+      fuzz_die("init", err);
   }
   tape = size ? data[size - 1] : 0;
   F->probe(S, data, size < 512 ? size : 512);
@@ -157,7 +144,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     put("x.img", data, size);
     drive("x.hdr");
     char p[128], note[256];
-    snprintf(p, sizeof p, "%s/x.img", dir);
+    fuzz_path(p, sizeof p, "x.img");
     F->companion_of(S, p, note, sizeof note);
   }
   return 0;

@@ -3,8 +3,8 @@
  * The plugin sources are compiled into this binary with CRC checks off
  * (MVPNG_FUZZ_NO_CRC), so mutations reach the chunk, text and pixel code
  * instead of stopping at the first checksum. Each input is written to a
- * private temp dir (open() takes a path) and driven the way the core
- * drives a document:
+ * private scratch dir (fuzz_host.h; open() takes a path) and driven the
+ * way the core drives a document:
  *
  *   probe -> open -> visit (collect) -> visit (decisions: keep, remove,
  *   empty, skip, set_value, rarely abort) -> get/set/remove by key ->
@@ -17,44 +17,20 @@
  * re-open, a failed write, malformed mv_attr fields or images, error
  * strings without a terminator. Everything handed out is read in full so
  * ASan checks the borrowed memory. */
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz_host.h"
 #include "medveil/plugin.h"
 
 const mv_plugin *mv_plugin_entry(void);
 
 static const mv_format_ops *F;
 static void *S;
-static char dir[80], in_path[120], out_path[120];
-static int verbose;
-
-static void host_log(int level, const char *who, const char *fmt, ...) {
-  if (!verbose) return;
-  va_list ap;
-  va_start(ap, fmt);
-  fprintf(stderr, "[%d] %s: ", level, who);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-}
-
-static const mv_host host = {MV_PLUGIN_ABI, sizeof(mv_host), host_log, malloc,
-                             free};
-
-static void die(const char *what, const char *detail) {
-  fprintf(stderr, "fuzz_format_png: INVARIANT: %s%s%s\n", what,
-          detail ? ": " : "", detail ? detail : "");
-  abort();
-}
-
-static void check_err(const char *err, size_t n) {
-  if (!memchr(err, 0, n)) die("error text without a terminator", NULL);
-}
+static char in_path[120], out_path[120];
 
 typedef struct tape {
   const uint8_t *p;
@@ -73,12 +49,12 @@ static void touch(tape *t, const void *p, size_t n) {
 }
 
 static void check_attr(tape *t, const mv_attr *a) {
-  if (a->tag != 0 || a->vr[0] || a->depth != 0) die("attr fields", NULL);
-  if (!a->name || strncmp(a->name, "png:", 4) != 0) die("attr name", NULL);
+  if (a->tag != 0 || a->vr[0] || a->depth != 0) fuzz_die("attr fields", NULL);
+  if (!a->name || strncmp(a->name, "png:", 4) != 0) fuzz_die("attr name", NULL);
   touch(t, a->name, strlen(a->name) + 1);
   if (a->value) {
     touch(t, a->value, a->len);
-    if (a->value[a->len] != 0) die("text value not terminated", a->name);
+    if (a->value[a->len] != 0) fuzz_die("text value not terminated", a->name);
   }
 }
 
@@ -115,11 +91,11 @@ static int decide(void *ud, const mv_attr *a, void *h) {
 }
 
 static void check_image(tape *t, const mv_image *img) {
-  if (!img->data || !img->width || !img->height) die("empty image", NULL);
-  if (img->samples != 1 && img->samples != 3) die("samples", NULL);
-  if (img->bits != 8 && img->bits != 16) die("bits", NULL);
+  if (!img->data || !img->width || !img->height) fuzz_die("empty image", NULL);
+  if (img->samples != 1 && img->samples != 3) fuzz_die("samples", NULL);
+  if (img->bits != 8 && img->bits != 16) fuzz_die("bits", NULL);
   if (img->stride < (size_t)img->width * img->samples * img->bits / 8)
-    die("stride", NULL);
+    fuzz_die("stride", NULL);
   touch(t, img->data, img->stride * img->height);
 }
 
@@ -133,7 +109,7 @@ static void pixels(tape *t, mv_doc *d, int change) {
     mv_image img;
     memset(err, 0x55, sizeof err);
     if (F->acquire(d, plane, &img, err, sizeof err) != MV_OK) {
-      check_err(err, sizeof err);
+      fuzz_check_err(err, sizeof err);
       continue;
     }
     check_image(t, &img);
@@ -152,32 +128,26 @@ static void pixels(tape *t, mv_doc *d, int change) {
       n = 1;
     }
     if (F->release(d, plane, n ? &r : NULL, n, err, sizeof err) != MV_OK)
-      die("release failed", err);
+      fuzz_die("release failed", err);
   }
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
   (void)argc;
   (void)argv;
-  verbose = getenv("MV_FUZZ_VERBOSE") != NULL;
-  const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-  snprintf(dir, sizeof dir, "%s/fuzzpng.XXXXXX", base);
-  if (!mkdtemp(dir)) abort();
-  snprintf(in_path, sizeof in_path, "%s/in.png", dir);
-  snprintf(out_path, sizeof out_path, "%s/out.png", dir);
+  fuzz_setup("fuzz_format_png", "png");
+  fuzz_path(in_path, sizeof in_path, "in.png");
+  fuzz_path(out_path, sizeof out_path, "out.png");
   const mv_plugin *P = mv_plugin_entry();
-  char err[256];
-  if (P->init(&host, NULL, &S, err, sizeof err) != MV_OK) abort();
+  char err[256] = "";
+  if (P->init(&fuzz_host, NULL, &S, err, sizeof err) != MV_OK) fuzz_die("init", err);
   F = P->format;
   return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size == 0) return 0;
-  FILE *f = fopen(in_path, "wb");
-  if (!f) abort();
-  fwrite(data, 1, size, f);
-  fclose(f);
+  fuzz_write_file(in_path, data, size);
   F->probe(S, data, size < 512 ? size : 512);
   tape t;
   memset(&t, 0, sizeof t);
@@ -188,16 +158,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char err[512];
   memset(err, 0x55, sizeof err);
   if (F->open(S, in_path, &d, err, sizeof err) != MV_OK) {
-    check_err(err, sizeof err);
-    if (d) die("open failed but returned a document", NULL);
+    fuzz_check_err(err, sizeof err);
+    if (d) fuzz_die("open failed but returned a document", NULL);
     return 0;
   }
   t.doc = d;
-  if (F->visit(d, collect, &t) != MV_OK) die("collect visit failed", NULL);
+  if (F->visit(d, collect, &t) != MV_OK) fuzz_die("collect visit failed", NULL);
   F->visit(d, decide, &t);
   const char *v;
   size_t n;
-  if (F->get(d, "Modality", &v, &n) != MV_OK || n != 2) die("Modality", NULL);
+  if (F->get(d, "Modality", &v, &n) != MV_OK || n != 2) fuzz_die("Modality", NULL);
   static const char *const keys[] = {"png:tEXt:Comment", "png:tIME",
                                      "png:eXIf", "png:iTXt:Fz", "png:gAMA"};
   for (size_t i = 0; i < 5; i++)
@@ -211,13 +181,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uint32_t dropped = 0;
   if (next(&t) % 2) F->drop_hidden_pixels(d, &dropped);
   memset(err, 0x55, sizeof err);
-  if (F->write(d, out_path, err, sizeof err) != MV_OK) die("write failed", err);
+  if (F->write(d, out_path, err, sizeof err) != MV_OK) fuzz_die("write failed", err);
   F->close(d);
   d = NULL;
   memset(err, 0x55, sizeof err);
   if (F->open(S, out_path, &d, err, sizeof err) != MV_OK)
-    die("the output does not re-open", err);
-  if (F->visit(d, collect, &t) != MV_OK) die("visit of the output", NULL);
+    fuzz_die("the output does not re-open", err);
+  if (F->visit(d, collect, &t) != MV_OK) fuzz_die("visit of the output", NULL);
   pixels(&t, d, 0);
   F->close(d);
   unlink(out_path);

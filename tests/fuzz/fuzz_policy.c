@@ -11,15 +11,12 @@
  *
  * Environment: MV_FUZZ_PLUGIN overrides the plugin path; MV_FUZZ_NO_REGISTRY
  * loads without a registry; MV_FUZZ_VERBOSE prints load errors. */
-#include <dirent.h>
-#include <errno.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "fuzz_host.h"
 #include "mv_policy.h"
 #include "mv_registry.h"
 
@@ -29,33 +26,9 @@
 
 static mv_policy_env env;
 static mv_registry *reg;
-static char dir[80];
 static char path[96];
-static int verbose;
 
-/* A crash (or the minimizer killing a child) skips atexit, so each process
- * names its directory with its pid and removes those of dead processes. */
-static void sweep_stale(const char *base, const char *prefix) {
-  DIR *d = opendir(base);
-  if (!d) return;
-  size_t pl = strlen(prefix);
-  struct dirent *e;
-  while ((e = readdir(d))) {
-    if (strncmp(e->d_name, prefix, pl) != 0) continue;
-    long pid = strtol(e->d_name + pl, NULL, 10);
-    if (pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
-    char p[512];
-    snprintf(p, sizeof p, "%s/%s/rules.lua", base, e->d_name);
-    unlink(p);
-    snprintf(p, sizeof p, "%s/%s", base, e->d_name);
-    rmdir(p);
-  }
-  closedir(d);
-}
-
-static void cleanup(void) {
-  unlink(path);
-  rmdir(dir);
+static void free_registry(void) {
   mv_registry_free(reg);
   reg = NULL;
 }
@@ -71,12 +44,8 @@ const char *__lsan_default_options(void) {
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
   (void)argc;
   (void)argv;
-  verbose = getenv("MV_FUZZ_VERBOSE") != NULL;
-  const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-  sweep_stale(base, "mvpolfuzz-");
-  snprintf(dir, sizeof dir, "%s/mvpolfuzz-%ld-XXXXXX", base, (long)getpid());
-  if (!mkdtemp(dir)) abort();
-  snprintf(path, sizeof path, "%s/rules.lua", dir);
+  fuzz_setup("fuzz_policy", "policy");
+  fuzz_path(path, sizeof path, "rules.lua");
   env.scripts_dir = MV_SOURCE_DIR "/scripts";
   env.rules_dir = MV_SOURCE_DIR "/rules";
   env.limits.max_bytes = (size_t)16 << 20;
@@ -94,7 +63,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     }
     env.registry = reg;
   }
-  atexit(cleanup);
+  atexit(free_registry);
   return 0;
 }
 
@@ -148,7 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   } else {
     if (p) abort();
     if (!memchr(err, 0, sizeof err)) abort();
-    if (verbose) fprintf(stderr, "load: %s\n", err);
+    if (fuzz_verbose) fprintf(stderr, "load: %s\n", err);
   }
   return 0;
 }

@@ -2,9 +2,9 @@
  *
  * The plugin sources are compiled into this binary (not dlopened) so that
  * coverage instrumentation and the sanitizers see them. Each input is one
- * file: it is written to a private temp dir (/dev/shm when there is one,
- * since open() takes a path) and driven through the ops the way the core
- * drives them:
+ * file: it is written to a private scratch dir (fuzz_host.h: /dev/shm
+ * when there is one, since open() takes a path) and driven through the ops
+ * the way the core drives them:
  *
  *   probe -> open -> visit (collect) -> visit (apply decisions) ->
  *   get/set/remove by key -> write -> close -> re-open the output (must
@@ -18,8 +18,6 @@
  * with the set just done, malformed mv_attr fields, non-terminated error
  * strings. Everything the plugin hands out is read in full so ASan checks
  * the borrowed memory. */
-#include <cerrno>
-#include <cstdarg>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -28,12 +26,9 @@
 #include <string>
 #include <vector>
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "fuzz_host.h"
 #include "medveil/plugin.h"
 
 #include <dcmtk/dcmdata/dcfilefo.h>
@@ -57,52 +52,8 @@ namespace {
 const mv_plugin *P;
 const mv_format_ops *F;
 void *S;
-char dir[80];
 char in_path[96];
 char out_path[96];
-bool verbose;
-
-void host_log(int level, const char *who, const char *fmt, ...) {
-  if (!verbose) return;
-  va_list ap;
-  va_start(ap, fmt);
-  fprintf(stderr, "[%d] %s: ", level, who);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-}
-
-const mv_host host = {MV_PLUGIN_ABI, sizeof(mv_host), host_log, malloc, free};
-
-[[noreturn]] void die(const char *what, const char *detail) {
-  fprintf(stderr, "fuzz_format_dicom: INVARIANT: %s%s%s\n", what,
-          detail ? ": " : "", detail ? detail : "");
-  abort();
-}
-
-void cleanup() {
-  unlink(in_path);
-  unlink(out_path);
-  rmdir(dir);
-}
-
-/* A crash (or the minimizer killing a child) skips atexit, so each process
- * names its directory with its pid and removes those of dead processes. */
-void sweep_stale(const char *base, const char *prefix) {
-  DIR *d = opendir(base);
-  if (!d) return;
-  size_t pl = strlen(prefix);
-  while (struct dirent *e = readdir(d)) {
-    if (strncmp(e->d_name, prefix, pl) != 0) continue;
-    long pid = strtol(e->d_name + pl, nullptr, 10);
-    if (pid <= 0 || kill(pid_t(pid), 0) == 0 || errno != ESRCH) continue;
-    std::string p = std::string(base) + "/" + e->d_name;
-    unlink((p + "/in.dcm").c_str());
-    unlink((p + "/out.dcm").c_str());
-    rmdir(p.c_str());
-  }
-  closedir(d);
-}
 
 /* Touch every byte so ASan checks the whole borrowed range. */
 volatile uint32_t sink;
@@ -111,26 +62,6 @@ void touch(const void *p, size_t n) {
   uint32_t h = 0;
   for (size_t i = 0; i < n; i++) h = h * 31 + b[i];
   sink = h;
-}
-
-void check_err(const char *err, size_t cap) {
-  if (!memchr(err, 0, cap)) die("error message not NUL-terminated", nullptr);
-}
-
-bool write_file(const char *path, const uint8_t *data, size_t size) {
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return false;
-  size_t off = 0;
-  while (off < size) {
-    ssize_t w = write(fd, data + off, size - off);
-    if (w <= 0) {
-      close(fd);
-      return false;
-    }
-    off += size_t(w);
-  }
-  close(fd);
-  return true;
 }
 
 std::string tag_str(uint32_t tag) {
@@ -201,16 +132,16 @@ struct Collect {
 };
 
 void check_attr(const mv_attr *a) {
-  if (a->vr[3] != 0 || strlen(a->vr) > 2) die("mv_attr.vr not a 2-letter string", nullptr);
-  if (a->depth > 64) die("mv_attr.depth beyond the nesting limit", nullptr);
-  if (a->depth && !a->parents) die("mv_attr.parents NULL at depth > 0", nullptr);
+  if (a->vr[3] != 0 || strlen(a->vr) > 2) fuzz_die("mv_attr.vr not a 2-letter string", nullptr);
+  if (a->depth > 64) fuzz_die("mv_attr.depth beyond the nesting limit", nullptr);
+  if (a->depth && !a->parents) fuzz_die("mv_attr.parents NULL at depth > 0", nullptr);
   if (a->parents) touch(a->parents, a->depth * sizeof(uint32_t));
   if (a->value) touch(a->value, a->len + 1); /* NUL-terminated */
-  if (a->value && a->value[a->len] != 0) die("mv_attr.value not NUL-terminated", nullptr);
+  if (a->value && a->value[a->len] != 0) fuzz_die("mv_attr.value not NUL-terminated", nullptr);
   if (a->creator) touch(a->creator, strlen(a->creator));
   if (a->name) touch(a->name, strlen(a->name));
-  if (a->is_meta) die("visit showed a file meta element", nullptr);
-  if ((a->tag & 0xFFFF) == 0) die("visit showed a group length", nullptr);
+  if (a->is_meta) fuzz_die("visit showed a file meta element", nullptr);
+  if ((a->tag & 0xFFFF) == 0) fuzz_die("visit showed a group length", nullptr);
 }
 
 int visit_collect(void *ud, const mv_attr *a, void *handle) {
@@ -272,7 +203,7 @@ void get_check(mv_doc *doc, const char *key) {
   const char *v = nullptr;
   size_t len = 0;
   if (F->get(doc, key, &v, &len) == MV_OK) {
-    if (!v) die("get OK with NULL value", key);
+    if (!v) fuzz_die("get OK with NULL value", key);
     touch(v, len + 1);
   }
 }
@@ -285,10 +216,10 @@ void set_check(mv_doc *doc, const char *key, const char *vr, const char *v) {
   size_t len = 0;
   int rc = F->get(doc, key, &got, &len);
   if (rc == MV_EUNSUPPORTED) return; /* binary VR */
-  if (rc != MV_OK) die("get failed right after a successful set", key);
+  if (rc != MV_OK) fuzz_die("get failed right after a successful set", key);
   touch(got, len + 1);
   if (vr && !strcmp(vr, "PN") && (len != n || memcmp(got, v, n) != 0))
-    die("get after set returned another value", key);
+    fuzz_die("get after set returned another value", key);
 }
 
 size_t count_attrs(mv_doc *doc, size_t *top) {
@@ -316,22 +247,17 @@ extern "C" const char *__ubsan_default_options() {
 extern "C" int LLVMFuzzerInitialize(int *argc, char ***argv) {
   (void)argc;
   (void)argv;
-  verbose = getenv("MV_FUZZ_VERBOSE") != nullptr;
+  fuzz_setup("fuzz_format_dicom", "dicom");
   P = mv_plugin_entry();
   if (!P || !P->format) abort();
   F = P->format;
   char err[256] = "";
-  if (P->init(&host, nullptr, &S, err, sizeof err) != MV_OK) {
+  if (P->init(&fuzz_host, nullptr, &S, err, sizeof err) != MV_OK) {
     fprintf(stderr, "format-dicom init failed: %s\n", err);
     abort();
   }
-  const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-  sweep_stale(base, "mvfuzz-");
-  snprintf(dir, sizeof dir, "%s/mvfuzz-%ld-XXXXXX", base, long(getpid()));
-  if (!mkdtemp(dir)) abort();
-  snprintf(in_path, sizeof in_path, "%s/in.dcm", dir);
-  snprintf(out_path, sizeof out_path, "%s/out.dcm", dir);
-  atexit(cleanup);
+  fuzz_path(in_path, sizeof in_path, "in.dcm");
+  fuzz_path(out_path, sizeof out_path, "out.dcm");
   return 0;
 }
 
@@ -344,7 +270,7 @@ static void pixels(mv_doc *doc, const uint8_t *data, size_t size) {
   memset(&info, 0, sizeof info);
   info.size = sizeof info;
   if (F->pixel_info(doc, &info) != MV_OK) return;
-  if (info.syntax[sizeof info.syntax - 1] != 0) die("syntax not terminated", nullptr);
+  if (info.syntax[sizeof info.syntax - 1] != 0) fuzz_die("syntax not terminated", nullptr);
   Tape t{data, size < 16 ? size : 16};
   for (uint32_t p = 0; p < info.planes && p < 6; p++) {
     mv_image img;
@@ -352,14 +278,14 @@ static void pixels(mv_doc *doc, const uint8_t *data, size_t size) {
     char err[256];
     err[0] = 0;
     if (F->acquire(doc, p, &img, err, sizeof err) != MV_OK) {
-      check_err(err, sizeof err);
+      fuzz_check_err(err, sizeof err);
       continue;
     }
     if (!img.data || img.width == 0 || img.height == 0 ||
         (img.samples != 1 && img.samples != 3) || (img.bits != 8 && img.bits != 16))
-      die("acquire gave a malformed image", nullptr);
+      fuzz_die("acquire gave a malformed image", nullptr);
     size_t row = (size_t)img.width * img.samples * (img.bits / 8);
-    if (img.stride < row) die("stride shorter than a row", nullptr);
+    if (img.stride < row) fuzz_die("stride shorter than a row", nullptr);
     unsigned sum = 0;
     for (uint32_t y = 0; y < img.height; y++) {
       const uint8_t *r = (const uint8_t *)img.data + (size_t)y * img.stride;
@@ -379,33 +305,33 @@ static void pixels(mv_doc *doc, const uint8_t *data, size_t size) {
     }
     err[0] = 0;
     F->release(doc, p, change ? &rc : nullptr, change ? 1 : 0, err, sizeof err);
-    check_err(err, sizeof err);
+    fuzz_check_err(err, sizeof err);
   }
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   /* probe sees at most the core's 512-byte head */
   int score = F->probe(S, data, size < 512 ? size : 512);
-  if (score < 0 || score > 100) die("probe score out of range", nullptr);
+  if (score < 0 || score > 100) fuzz_die("probe score out of range", nullptr);
 
-  if (!write_file(in_path, data, size)) abort();
+  fuzz_write_file(in_path, data, size);
   char err[512];
   memset(err, 0x55, sizeof err);
   err[0] = 0;
   mv_doc *doc = nullptr;
   int rc = F->open(S, in_path, &doc, err, sizeof err);
-  check_err(err, sizeof err);
+  fuzz_check_err(err, sizeof err);
   if (rc != MV_OK) {
-    if (doc) die("open failed but returned a document", nullptr);
+    if (doc) fuzz_die("open failed but returned a document", nullptr);
     unlink(in_path);
     return 0;
   }
-  if (!doc) die("open OK without a document", nullptr);
+  if (!doc) fuzz_die("open OK without a document", nullptr);
 
   /* 1: collect */
   Collect c;
   rc = F->visit(doc, visit_collect, &c);
-  if (rc != MV_OK) die("collecting visit failed", nullptr);
+  if (rc != MV_OK) fuzz_die("collecting visit failed", nullptr);
 
   /* 1b: pixels, as the pixel stage drives them (before the header
    * changes): hidden payloads, info, then each plane acquired, read in
@@ -430,7 +356,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint32_t tag = 0;
     char vr[4] = "";
     if (F->resolve(S, k, &tag, vr) == MV_OK && (vr[3] != 0 || strlen(vr) > 2))
-      die("resolve gave a malformed VR", k);
+      fuzz_die("resolve gave a malformed VR", k);
   }
   for (const std::string &k : c.keys) {
     uint32_t tag = 0;
@@ -476,7 +402,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char eerr[256];
     eerr[0] = 0;
     F->set_output_encoding(doc, encs[t2.next() % 5], eerr, sizeof eerr);
-    check_err(eerr, sizeof eerr);
+    fuzz_check_err(eerr, sizeof eerr);
   }
 
   /* 4: write, close, re-open */
@@ -485,11 +411,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   memset(err, 0x55, sizeof err);
   err[0] = 0;
   rc = F->write(doc, out_path, err, sizeof err);
-  check_err(err, sizeof err);
+  fuzz_check_err(err, sizeof err);
   F->close(doc);
   unlink(in_path);
   if (rc != MV_OK) {
-    if (verbose) fprintf(stderr, "write refused: %s\n", err);
+    if (fuzz_verbose) fprintf(stderr, "write refused: %s\n", err);
     unlink(out_path);
     return 0;
   }
@@ -497,7 +423,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   memset(err, 0x55, sizeof err);
   err[0] = 0;
   rc = F->open(S, out_path, &again, err, sizeof err);
-  check_err(err, sizeof err);
+  fuzz_check_err(err, sizeof err);
   if (rc != MV_OK) {
     /* An emptied dataset is refused on purpose ("no attributes"); any
      * other refusal of our own output is a bug (F1 and F2 are fixed). */
@@ -514,7 +440,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         std::string cmd = std::string("cp ") + out_path + " '" + keep + "'";
         if (system(cmd.c_str()) != 0) fprintf(stderr, "cannot keep output\n");
       }
-      die("written file does not open again", nullptr);
+      fuzz_die("written file does not open again", nullptr);
     }
   } else {
     count_attrs(again, nullptr);

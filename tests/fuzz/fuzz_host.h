@@ -1,4 +1,5 @@
-/* fuzz_host.h - what the C fuzz targets share (PNG, JPEG, NIfTI, policy).
+/* fuzz_host.h - what the fuzz targets share (DICOM, PNG, JPEG, NIfTI,
+ * policy).
  *
  * The host a plugin is initialised with (it logs only under
  * MV_FUZZ_VERBOSE), the abort on a broken invariant, the check that an
@@ -12,6 +13,13 @@
 #include <stdint.h>
 
 #include "medveil/plugin.h"
+
+#ifdef __cplusplus
+extern "C" {
+#define FUZZ_NORETURN [[noreturn]]
+#else
+#define FUZZ_NORETURN _Noreturn
+#endif
 
 /* The host for plugin->init; valid after fuzz_setup. */
 extern const mv_host fuzz_host;
@@ -29,8 +37,12 @@ void fuzz_path(char *out, size_t cap, const char *name);
  * failed). */
 void fuzz_write_file(const char *path, const uint8_t *data, size_t size);
 /* Abort with "<target>: INVARIANT: what: detail". */
-_Noreturn void fuzz_die(const char *what, const char *detail);
+FUZZ_NORETURN void fuzz_die(const char *what, const char *detail);
 /* Abort unless err (cap bytes) holds a terminated string. */
 void fuzz_check_err(const char *err, size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -2,6 +2,7 @@
 #include "mv_inkvalue.h"
 
 #include "mv_linewalk.h"
+#include "mv_rect.h"
 
 #define THICK_MIN 4
 #define THICK_MAX 32
@@ -29,21 +30,16 @@ typedef struct ink_value {
  * (clipped) whose luma lies in [lo, hi]; *n gets how many were looked at. */
 static double share_in(const mv_line_view *v, int32_t c0, int32_t c1,
                        int32_t a0, int32_t a1, int lo, int hi, long *n) {
-  int32_t len = (int32_t)(v->vertical ? v->height : v->width);
-  int32_t thick = (int32_t)(v->vertical ? v->width : v->height);
-  if (c0 < 0) c0 = 0;
-  if (a0 < 0) a0 = 0;
-  if (c1 > len) c1 = len;
-  if (a1 > thick) a1 = thick;
   long in = 0;
   *n = 0;
+  if (!mv_line_clip(v, &c0, &c1, &a0, &a1)) return 0;
   for (int32_t a = a0; a < a1; a++)
     for (int32_t c = c0; c < c1; c++) {
       int y = mv_line_luma(v, c, a);
       in += y >= lo && y <= hi;
       (*n)++;
     }
-  return *n ? (double)in / *n : 0;
+  return (double)in / *n;
 }
 
 /* The share of the two side bands (each as thick as the band, beside it). */
@@ -60,11 +56,8 @@ static double side_share(const mv_line_view *v, int32_t c0, int32_t c1,
  * *step gets the mean luma step at those changes. */
 static double crossings(const mv_line_view *v, int32_t c0, int32_t c1,
                         int32_t a0, int32_t a1, int lo, int hi, double *step) {
-  int32_t len = (int32_t)(v->vertical ? v->height : v->width);
   *step = 0;
-  if (c0 < 0) c0 = 0;
-  if (c1 > len) c1 = len;
-  if (c1 - c0 < 2 || a1 <= a0) return 0;
+  if (!mv_line_clip(v, &c0, &c1, &a0, &a1) || c1 - c0 < 2) return 0;
   long n = 0, sum = 0;
   for (int32_t a = a0; a < a1; a++) {
     int prev = -1, prev_y = 0;
@@ -79,6 +72,34 @@ static double crossings(const mv_line_view *v, int32_t c0, int32_t c1,
   return (double)n / (a1 - a0);
 }
 
+/* Luma histograms of the band [c0, c1) x [a0, a1) (when `band` is not
+ * NULL) and of the two side bands as thick as it beside it, clipped to
+ * the plane; *nb and *ns get their pixel counts. */
+static void band_hists(const mv_line_view *v, int32_t c0, int32_t c1,
+                       int32_t a0, int32_t a1, long band[256], long side[256],
+                       long *nb, long *ns) {
+  int32_t t = a1 - a0, s0 = a0 - t, s1 = a1 + t;
+  *nb = *ns = 0;
+  if (!mv_line_clip(v, &c0, &c1, &s0, &s1)) return;
+  for (int32_t a = s0; a < s1; a++) {
+    int in_band = a >= a0 && a < a1;
+    if (in_band && !band) continue;
+    for (int32_t c = c0; c < c1; c++) {
+      int y = mv_line_luma(v, c, a);
+      if (in_band) band[y]++, (*nb)++;
+      else side[y]++, (*ns)++;
+    }
+  }
+}
+
+/* Pixels of a histogram within `near` levels of y. */
+static long near_count(const long hist[256], int y, int near) {
+  long n = 0;
+  for (int d = -near; d <= near; d++)
+    if (y + d >= 0 && y + d < 256) n += hist[y + d];
+  return n;
+}
+
 /* Whether the two side bands are one flat grey (half their pixels within
  * NEAR levels of their commonest): a banner, a border, a sector's black.
  * There, mv_inkline and mv_flatink follow the line and see the gaps between
@@ -87,22 +108,10 @@ static double crossings(const mv_line_view *v, int32_t c0, int32_t c1,
  * their gaps: seed 1, +1 point of over-redaction in one image). */
 static int sides_flat(const mv_line_view *v, int32_t c0, int32_t c1,
                       int32_t a0, int32_t a1) {
-  int32_t len = (int32_t)(v->vertical ? v->height : v->width);
-  int32_t thick = (int32_t)(v->vertical ? v->width : v->height);
-  int32_t t = a1 - a0;
-  long hist[256] = {0}, n = 0;
-  if (c0 < 0) c0 = 0;
-  if (c1 > len) c1 = len;
-  for (int32_t a = a0 - t; a < a1 + t; a++) {
-    if (a < 0 || a >= thick || (a >= a0 && a < a1)) continue;
-    for (int32_t c = c0; c < c1; c++) hist[mv_line_luma(v, c, a)]++, n++;
-  }
-  for (int y = 0; n && y < 256; y++) {
-    long near = 0;
-    for (int d = -NEAR; d <= NEAR; d++)
-      if (y + d >= 0 && y + d < 256) near += hist[y + d];
-    if (near >= FLAT_SHARE * n) return 1;
-  }
+  long side[256] = {0}, nb, ns;
+  band_hists(v, c0, c1, a0, a1, NULL, side, &nb, &ns);
+  for (int y = 0; ns && y < 256; y++)
+    if (near_count(side, y, NEAR) >= FLAT_SHARE * ns) return 1;
   return 0;
 }
 
@@ -128,29 +137,16 @@ static int holds_value(const mv_line_view *v, int32_t c0, int32_t c1,
  * of y, as shares of each. */
 static double excess(const long *band, long nb, const long *side, long ns,
                      int y, int near) {
-  long b = 0, s = 0;
-  for (int d = -near; d <= near; d++)
-    if (y + d >= 0 && y + d < 256) b += band[y + d], s += side[y + d];
-  return (double)b / nb - (ns ? (double)s / ns : 0);
+  return (double)near_count(band, y, near) / nb -
+         (ns ? (double)near_count(side, y, near) / ns : 0);
 }
 
 /* The luma the band [c0, c1) x [a0, a1) holds most in excess of its sides
  * (within NEAR levels); -1 when none exceeds them by EXCESS_LEAST. */
 static int line_value(const mv_line_view *v, int32_t c0, int32_t c1,
                       int32_t a0, int32_t a1) {
-  long band[256] = {0}, side[256] = {0}, nb = 0, ns = 0;
-  int32_t t = a1 - a0;
-  int32_t len = (int32_t)(v->vertical ? v->height : v->width);
-  int32_t thick = (int32_t)(v->vertical ? v->width : v->height);
-  for (int32_t a = a0 - t; a < a1 + t; a++) {
-    if (a < 0 || a >= thick) continue;
-    int in_band = a >= a0 && a < a1;
-    for (int32_t c = c0 < 0 ? 0 : c0; c < c1 && c < len; c++) {
-      int y = mv_line_luma(v, c, a);
-      if (in_band) band[y]++, nb++;
-      else side[y]++, ns++;
-    }
-  }
+  long band[256] = {0}, side[256] = {0}, nb, ns;
+  band_hists(v, c0, c1, a0, a1, band, side, &nb, &ns);
   if (!nb) return -1;
   int best = -1;
   double best_excess = EXCESS_LEAST;
@@ -159,9 +155,7 @@ static int line_value(const mv_line_view *v, int32_t c0, int32_t c1,
     /* As the windows must hold it (holds_value): the band's own ground,
      * when the sides are paler or busier, is in excess too, not in
      * proportion (a white ground beside grey letters). */
-    double in_side = ns ? (double)(side[y] + (y > 0 ? side[y - 1] : 0) +
-                                   (y < 255 ? side[y + 1] : 0)) / ns
-                        : 0;
+    double in_side = ns ? (double)near_count(side, y, NEAR) / ns : 0;
     if (e > best_excess && e + in_side >= SIDE_TIMES * in_side + SIDE_PLUS)
       best_excess = e, best = y;
   }
@@ -179,11 +173,7 @@ int mv_inkvalue_complete(const mv_image *view, mv_rect *r, int vertical) {
   if (!view || !view->data || view->bits != 8 ||
       (view->samples != 1 && view->samples != 3))
     return 0;
-  mv_rect c = *r;
-  if (c.x < 0) c.w += c.x, c.x = 0;
-  if (c.y < 0) c.h += c.y, c.y = 0;
-  if (c.x + c.w > (int32_t)view->width) c.w = (int32_t)view->width - c.x;
-  if (c.y + c.h > (int32_t)view->height) c.h = (int32_t)view->height - c.y;
+  mv_rect c = mv_rect_grow(*r, 0, view->width, view->height); /* clipped */
   int32_t t = vertical ? c.w : c.h;
   if (c.w <= 0 || c.h <= 0 || t < THICK_MIN || t > THICK_MAX) return 0;
   mv_line_view v = mv_line_view_of(NULL, view, vertical);

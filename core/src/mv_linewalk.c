@@ -40,9 +40,8 @@ int mv_line_luma(const mv_line_view *v, int32_t along, int32_t across) {
   return v->view->samples == 3 ? (p[0] + 2 * p[1] + p[2]) / 4 : p[0];
 }
 
-/* Clip a window to the plane; 0 when nothing is left. */
-static int clip(const mv_line_view *v, int32_t *c0, int32_t *c1, int32_t *a0,
-                int32_t *a1) {
+int mv_line_clip(const mv_line_view *v, int32_t *c0, int32_t *c1, int32_t *a0,
+                 int32_t *a1) {
   if (*c0 < 0) *c0 = 0;
   if (*a0 < 0) *a0 = 0;
   if (*c1 > length(v)) *c1 = length(v);
@@ -54,7 +53,7 @@ long mv_line_count(const mv_line_view *v, int32_t c0, int32_t c1, int32_t a0,
                    int32_t a1, unsigned char lo, unsigned char hi, long *n) {
   long s = 0;
   *n = 0;
-  if (!clip(v, &c0, &c1, &a0, &a1)) return 0;
+  if (!mv_line_clip(v, &c0, &c1, &a0, &a1)) return 0;
   for (int32_t c = c0; c < c1; c++)
     for (int32_t a = a0; a < a1; a++) s += in_range(v, c, a, lo, hi), (*n)++;
   return s;
@@ -63,7 +62,7 @@ long mv_line_count(const mv_line_view *v, int32_t c0, int32_t c1, int32_t a0,
 double mv_line_crossings(const mv_line_view *v, int32_t c0, int32_t c1,
                          int32_t a0, int32_t a1, unsigned char lo,
                          unsigned char hi) {
-  if (!clip(v, &c0, &c1, &a0, &a1)) return 0;
+  if (!mv_line_clip(v, &c0, &c1, &a0, &a1)) return 0;
   long n = 0;
   for (int32_t a = a0; a < a1; a++)
     for (int32_t c = c0 + 1; c < c1; c++)
@@ -73,7 +72,7 @@ double mv_line_crossings(const mv_line_view *v, int32_t c0, int32_t c1,
 
 double mv_line_grain(const mv_line_view *v, int32_t c0, int32_t c1,
                      int32_t a0, int32_t a1) {
-  if (!clip(v, &c0, &c1, &a0, &a1)) return 0;
+  if (!mv_line_clip(v, &c0, &c1, &a0, &a1)) return 0;
   long along = 0, across = 0;
   for (int32_t a = a0; a < a1; a++)
     for (int32_t c = c0; c < c1; c++) {
@@ -88,7 +87,7 @@ double mv_line_grain(const mv_line_view *v, int32_t c0, int32_t c1,
 int mv_line_spread(const mv_line_view *v, int32_t c0, int32_t c1,
                    int32_t a) {
   int32_t a1 = a + 1;
-  if (!clip(v, &c0, &c1, &a, &a1)) return 0;
+  if (!mv_line_clip(v, &c0, &c1, &a, &a1)) return 0;
   int lo = 255, hi = 0;
   for (int32_t c = c0; c < c1; c++) {
     int y = mv_line_luma(v, c, a);
@@ -100,7 +99,7 @@ int mv_line_spread(const mv_line_view *v, int32_t c0, int32_t c1,
 
 double mv_line_changes(const mv_line_view *v, int32_t c0, int32_t c1,
                        int32_t a0, int32_t a1) {
-  if (!clip(v, &c0, &c1, &a0, &a1) || c1 - c0 < 2) return 0;
+  if (!mv_line_clip(v, &c0, &c1, &a0, &a1) || c1 - c0 < 2) return 0;
   long n = 0;
   for (int32_t a = a0; a < a1; a++)
     for (int32_t c = c0 + 1; c < c1; c++)
@@ -114,7 +113,7 @@ int mv_line_shades(const mv_line_view *v, int32_t c0, int32_t c1, int32_t a0,
                    int32_t a1, unsigned char lo, unsigned char hi, double *in,
                    double *out) {
   *in = *out = 0;
-  if (!clip(v, &c0, &c1, &a0, &a1)) return 0;
+  if (!mv_line_clip(v, &c0, &c1, &a0, &a1)) return 0;
   double sum[2] = {0, 0};
   long n[2] = {0, 0};
   for (int32_t a = a0; a < a1; a++)

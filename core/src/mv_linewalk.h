@@ -24,6 +24,10 @@ typedef struct mv_line_view {
  * `map` may be NULL for mv_line_luma alone. */
 mv_line_view mv_line_view_of(const unsigned char *map, const mv_image *view,
                              int vertical);
+/* Clip columns [*c0, *c1) and rows [*a0, *a1) of the line to the plane;
+ * 0 when nothing is left. */
+int mv_line_clip(const mv_line_view *v, int32_t *c0, int32_t *c1, int32_t *a0,
+                 int32_t *a1);
 /* Luma of the view at (along, across) of the line ((R + 2G + B) / 4 for
  * colour), which must lie in the plane. */
 int mv_line_luma(const mv_line_view *v, int32_t along, int32_t across);

@@ -646,9 +646,10 @@ static int add_unread_lines(mv_pixels *px, uint32_t plane, size_t first,
   float low = (float)px->s->review_below;
   for (size_t i = 0; rc == MV_OK && i < n; i++) {
     double size = (double)lines[i].w * lines[i].h, covered = 0;
-    for (size_t k = first; k < found; k++)
-      if (!reading_is_noise(view, &px->boxes[k], low))
-        covered += mv_rect_overlap(&lines[i], &px->boxes[k].r);
+    for (size_t k = first; k < found; k++) {
+      double o = mv_rect_overlap(&lines[i], &px->boxes[k].r);
+      if (o > 0 && !reading_is_noise(view, &px->boxes[k], low)) covered += o;
+    }
     if (covered >= MARKED_COVERED * size) continue;
     mv_box b;
     memset(&b, 0, sizeof b);

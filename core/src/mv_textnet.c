@@ -352,8 +352,8 @@ int mv_textnet_complete(const mv_textnet *n, const mv_image *view,
 #define TN_CORE_MIN_SURE 0.7
 
 /* The component's core: trim fringe rows (columns when it is taller than
- * long) off both sides; `prof` holds its marked count per row or column
- * from its top or left. */
+ * long) off both sides; `prof` holds its marked count per row (column)
+ * from its box's top (left). */
 static mv_rect line_core(mv_rect box, const int32_t *prof, size_t *count) {
   int vertical = box.h > box.w;
   int32_t across = vertical ? box.w : box.h, len = vertical ? box.h : box.w;
@@ -378,13 +378,14 @@ int mv_textnet_lines(const float *logit, size_t stride, mv_rect area,
   if (area.w <= 0 || area.h <= 0) return MV_OK;
   size_t np = (size_t)area.w * area.h;
   int32_t *stack = malloc(np * sizeof *stack);
-  int32_t *comp = malloc(np * sizeof *comp); /* the component's pixels */
-  size_t nprof = (size_t)(area.w > area.h ? area.w : area.h);
-  int32_t *prof = malloc(nprof * sizeof *prof);
+  /* The component's marked pixels per row and per column of the area,
+   * cleared over its box after each one. */
+  int32_t *rows = calloc((size_t)area.h, sizeof *rows);
+  int32_t *cols = calloc((size_t)area.w, sizeof *cols);
   unsigned char *mark = malloc(np);
   int rc = MV_ENOMEM;
   size_t cap = 0;
-  if (!stack || !comp || !prof || !mark) goto done;
+  if (!stack || !rows || !cols || !mark) goto done;
   /* Hysteresis: a line is the marked pixels joined to sure ones; faint
    * characters between sure ones stay in it. */
   for (int32_t y = 0; y < area.h; y++)
@@ -401,7 +402,9 @@ int mv_textnet_lines(const float *logit, size_t stride, mv_rect area,
     mark[seed] = 2;
     while (top) {
       int32_t i = stack[--top], x = i % area.w, y = i / area.w;
-      comp[count++] = i;
+      count++;
+      rows[y]++;
+      cols[x]++;
       sure += logit[(size_t)y * stride + x] > TN_LINE_LOGIT;
       if (x < x0) x0 = x;
       if (x > x1) x1 = x;
@@ -416,23 +419,22 @@ int mv_textnet_lines(const float *logit, size_t stride, mv_rect area,
         }
     }
     mv_rect box = {x0, y0, x1 - x0 + 1, y1 - y0 + 1};
-    if (sure < TN_LINE_MIN_SURE * count) continue;
-    if (!line_shaped(box, count)) {
+    int keep = sure >= TN_LINE_MIN_SURE * count;
+    if (keep && !line_shaped(box, count)) {
       /* Only a line too thinly filled is trimmed, and only a surely
        * marked one: the blocks of a coarse JPEG picture fill a box as
        * well, but half as surely. */
-      if (!line_shaped(box, (size_t)box.w * box.h) ||
-          sure < TN_CORE_MIN_SURE * count)
-        continue;
-      int vertical = box.h > box.w;
-      int32_t across = vertical ? box.w : box.h;
-      memset(prof, 0, (size_t)across * sizeof *prof);
-      for (size_t k = 0; k < count; k++)
-        prof[vertical ? comp[k] % area.w - x0 : comp[k] / area.w - y0]++;
       size_t core = count;
-      box = line_core(box, prof, &core);
-      if (!line_shaped(box, core)) continue;
+      keep = line_shaped(box, (size_t)box.w * box.h) &&
+             sure >= TN_CORE_MIN_SURE * count;
+      if (keep) {
+        box = line_core(box, box.h > box.w ? cols + x0 : rows + y0, &core);
+        keep = line_shaped(box, core);
+      }
     }
+    memset(rows + y0, 0, (size_t)(y1 - y0 + 1) * sizeof *rows);
+    memset(cols + x0, 0, (size_t)(x1 - x0 + 1) * sizeof *cols);
+    if (!keep) continue;
     if (*nout == cap) {
       size_t nc = cap ? 2 * cap : 8;
       mv_rect *g = realloc(*out, nc * sizeof *g);
@@ -450,8 +452,8 @@ done:
     *nout = 0;
   }
   free(stack);
-  free(comp);
-  free(prof);
+  free(rows);
+  free(cols);
   free(mark);
   return rc;
 }
